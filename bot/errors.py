@@ -1,0 +1,29 @@
+"""The bot's exception tree: every error it raises on purpose is a ProgramsBotError."""
+
+
+class ProgramsBotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class NotAProgramError(ProgramsBotError):
+    """The page does not use {{Program details}}."""
+
+
+class ConfigError(ProgramsBotError):
+    """The bot's own configuration is wrong (not the page's content)."""
+
+
+class UnknownWikiError(ProgramsBotError):
+    """A wiki named on a program page is not known to Pywikibot."""
+
+
+class WikiAccessError(ProgramsBotError):
+    """A wiki could not be read or answered with an error."""
+
+
+class EditRefusedError(ProgramsBotError):
+    """The bot may not edit: {{nobots}}, the emergency stop page, or repeated conflicts."""
+
+
+class StopPageError(EditRefusedError):
+    """The emergency stop page asks the bot to stop editing."""

@@ -1,0 +1,76 @@
+"""The domain: what a program page says, as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Window:
+    """The program's time window, both ends inclusive, in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, datetime) and self.start <= moment <= self.end
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which pages count; empty means every page on the listed wikis."""
+
+    categories: tuple[str, ...] = ()
+    category_depth: int = 0
+    templates: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+
+    @property
+    def is_everything(self) -> bool:
+        return not (self.categories or self.templates or self.articles)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A problem found on a page or in its data, shown on the page and on the command line.
+
+    ``key`` names a message in ``i18n/bot/<lang>.json``; ``params`` fill its $1, $2, ...
+    """
+
+    key: str
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgramDetails:
+    """The organizer-owned parameters of {{Program details}}, checked and typed."""
+
+    name: str
+    organizer: str
+    facilitators: tuple[str, ...]
+    window: Window | None
+    wikis: tuple[str, ...]
+    registration: str
+    campaign: str
+    scope: Scope
+    count_facilitators: bool
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    """One {{Participant table row}} as written; ``position`` is its index among the rows."""
+
+    position: int
+    username: str
+    joined: str
+    stats: tuple[tuple[str, str], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ProgramPage:
+    """What the bot read from a program page."""
+
+    details: ProgramDetails
+    rows: tuple[ParticipantRow, ...]
+    notices: tuple[Notice, ...]

@@ -1,0 +1,57 @@
+"""What the bot fetches from a wiki, as plain records for the pure metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MAIN_NAMESPACE = 0
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision by a participant (from ``list=usercontribs``)."""
+
+    revid: int
+    user: str
+    pageid: int
+    namespace: int
+    title: str
+    timestamp: datetime
+    sizediff: int
+    #: The revision is its page's first (``rev_parent_id = 0``): the page was created.
+    new: bool
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the bot knows of a page now: its title, whether it is a redirect or deleted."""
+
+    pageid: int
+    namespace: int
+    title: str
+    redirect: bool = False
+    deleted: bool = False
+    in_scope: bool = True
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A new file (``upload/upload`` log entry, not an overwrite)."""
+
+    user: str
+    title: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class WikiRecords:
+    """Everything fetched from one listed wiki for one program."""
+
+    wiki: str
+    revisions: tuple[Revision, ...] = ()
+    pages: Mapping[int, PageState] = field(default_factory=dict)
+    uploads: tuple[Upload, ...] = ()
+    #: Participants with an account on this wiki (normalized names).
+    known_users: frozenset[str] = frozenset()
