@@ -27,3 +27,7 @@ class EditRefusedError(ProgramsBotError):
 
 class StopPageError(EditRefusedError):
     """The emergency stop page asks the bot to stop editing."""
+
+
+class ConflictError(ProgramsBotError):
+    """Someone saved the page after the bot read it: read it again and re-apply."""

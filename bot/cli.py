@@ -1,0 +1,165 @@
+"""programs-bot: keeps the outcome figures of program pages up to date.
+
+Usage:
+    programs-bot [global options] refresh PAGE [PAGE ...]
+    programs-bot [global options] refresh --all
+    programs-bot [global options] deploy
+    programs-bot sandbox [--dir DIR] [--stop]
+
+refresh   reads each program page, counts its participants' contributions on the
+          wikis it lists and writes the figures back as a bot edit (none when nothing
+          changed). --all refreshes every page that uses {{Program details}}.
+deploy    puts the project's templates on the wiki (a second run edits nothing).
+sandbox   starts two local MediaWiki wikis, creates a demo program with participants
+          who edit and upload, runs the bot on it and prints what it changed.
+
+Options of refresh:
+    --all              every page transcluding {{Program details}}
+    --stop-page TITLE  the emergency stop page (default: User:<bot>/Stop); the bot
+                       edits only while it is missing, empty or says "run"
+    --db URL           the SQL store (default: $PROGRAMS_BOT_DB or a SQLite file in
+                       the Pywikibot config directory)
+
+Pywikibot's global options apply (-simulate shows the diffs and saves nothing,
+-family:, -lang:, -user:, -dir:, -help, ...). The exit status is 0 when every page
+was refreshed (notices included), 1 when any page failed, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="programs-bot", add_help=False)
+    commands = parser.add_subparsers(dest="command", required=True)
+    refresh = commands.add_parser("refresh", add_help=False)
+    refresh.add_argument("pages", nargs="*")
+    refresh.add_argument("--all", action="store_true")
+    refresh.add_argument("--stop-page")
+    refresh.add_argument("--db")
+    commands.add_parser("deploy", add_help=False)
+    sandbox = commands.add_parser("sandbox", add_help=False)
+    sandbox.add_argument("--dir")
+    sandbox.add_argument("--stop", action="store_true")
+    return parser
+
+
+def main(*args: str) -> int:
+    """Entry point of the ``programs-bot`` command."""
+    argv = list(args) or sys.argv[1:]
+    if argv[:1] == ["sandbox"]:
+        # The sandbox writes the Pywikibot configuration, so it must run before
+        # anything imports pywikibot.
+        from bot.sandbox import run_sandbox
+
+        options = _parser().parse_args(argv)
+        return int(run_sandbox(options.dir, stop=options.stop))
+    return _run_pywikibot_command(argv)
+
+
+def _run_pywikibot_command(argv: Sequence[str]) -> int:
+    import pywikibot
+
+    from bot.errors import ProgramsBotError
+
+    if {"-help", "-h", "--help"} & set(argv):
+        pywikibot.info(__doc__)
+        return EXIT_OK
+    local_args = pywikibot.handle_args(list(argv))
+    if not local_args:
+        pywikibot.error("no command given; run programs-bot -help")
+        return EXIT_USAGE
+    try:
+        options = _parser().parse_args(local_args)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code else EXIT_OK
+    try:
+        if options.command == "deploy":
+            from bot.deploy import deploy_templates
+
+            site = pywikibot.Site()
+            changed = deploy_templates(site)
+            pywikibot.info(f"{len(changed)} template page(s) changed on {site}")
+            return EXIT_OK
+        if options.command == "refresh":
+            return _refresh(options)
+    except ProgramsBotError as error:
+        pywikibot.error(str(error))
+        return EXIT_FAILED
+    return EXIT_USAGE
+
+
+def _refresh(options: argparse.Namespace) -> int:
+    import pywikibot
+
+    from bot.errors import ProgramsBotError
+    from bot.messages import Messages
+    from bot.refresh import Refresher
+    from bot.report import notice_plain
+    from bot.store import Store, default_url
+    from bot.wikis import RequestCounter
+
+    if bool(options.pages) == bool(options.all):
+        pywikibot.error("give either program page titles or --all")
+        return EXIT_USAGE
+    site = pywikibot.Site()
+    store = Store(options.db or default_url(_config_dir()))
+    messages = Messages()
+    refresher = Refresher(
+        store,
+        messages=messages,
+        stop_page=options.stop_page,
+        simulate=bool(pywikibot.config.simulate),
+    )
+    if options.all:
+        template = pywikibot.Page(site, "Template:Program details")
+        pages = [
+            p
+            for p in template.getReferences(only_template_inclusion=True, content=False)
+            if p.namespace() != template.namespace()
+        ]
+    else:
+        pages = [pywikibot.Page(site, title) for title in options.pages]
+
+    failed = 0
+    for number, page in enumerate(pages, 1):
+        prefix = f"[{number}/{len(pages)}] {page.title()}"
+        started = time.monotonic()
+        with RequestCounter() as counter:
+            try:
+                result = refresher.refresh(page)
+            except ProgramsBotError as error:
+                failed += 1
+                pywikibot.error(f"{prefix}: {error}")
+                continue
+        for notice in result.notices:
+            pywikibot.warning(f"{prefix}: {notice_plain(notice, messages)}")
+        if not result.changed:
+            state = "unchanged, no edit"
+        elif result.simulated:
+            state = "changed (simulated, not saved)"
+        else:
+            state = f"saved as revision {result.saved_revid}"
+        pywikibot.info(
+            f"{prefix}: {state}; {counter.count} API requests, {time.monotonic() - started:.1f} s"
+        )
+    if failed:
+        pywikibot.error(f"{failed} of {len(pages)} page(s) failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _config_dir() -> Path:
+    import pywikibot
+
+    return Path(pywikibot.config.base_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""One refresh of one program page: read, fetch, compute, render, save safely."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pywikibot
+from pywikibot.exceptions import Error as PywikibotError
+
+from bot.dates import format_moment
+from bot.errors import ConflictError, EditRefusedError, NotAProgramError, UnknownWikiError
+from bot.fetch import check_users, fetch_wiki
+from bot.messages import Messages
+from bot.metrics import Outcomes, compute_outcomes
+from bot.model import Notice, ProgramPage
+from bot.records import WikiRecords
+from bot.report import edit_summary, page_update
+from bot.store import Store
+from bot.wikis import host_of, site_for_host
+from bot.wikitext import current_outcomes_param, parse_program_page, render_program_page
+from bot.writer import check_may_edit, check_stop_page, default_stop_page, save
+
+log = logging.getLogger(__name__)
+
+#: How often a refresh re-reads and re-applies after an edit conflict before giving up.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a refresh did to one page."""
+
+    title: str
+    old_text: str
+    new_text: str
+    saved_revid: int | None
+    simulated: bool
+    notices: tuple[Notice, ...]
+    outcomes: Outcomes | None
+    attempts: int
+
+    @property
+    def changed(self) -> bool:
+        return self.old_text != self.new_text
+
+
+@dataclass(frozen=True)
+class Computation:
+    """Figures and notices for one program, and what to remember for the next refresh."""
+
+    outcomes: Outcomes | None
+    notices: tuple[Notice, ...]
+    records: tuple[WikiRecords, ...]
+
+
+def participants_of(program: ProgramPage) -> list[str]:
+    """Listed participants, then facilitators when the program counts them, each once."""
+    names = [row.username for row in program.rows]
+    if program.details.count_facilitators:
+        names += [name for name in program.details.facilitators if name not in names]
+    return names
+
+
+class Refresher:
+    """Refreshes program pages; one instance serves a whole run."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        messages: Messages | None = None,
+        stop_page: str | None = None,
+        simulate: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.messages = messages or Messages()
+        self.stop_page = stop_page
+        self.simulate = simulate
+        self.clock = clock
+
+    def compute(self, program: ProgramPage, key: str) -> Computation:
+        """Fetch every listed wiki and compute the figures (pure metrics at the end)."""
+        notices = list(program.notices)
+        details = program.details
+        if details.window is None:
+            return Computation(None, tuple(notices), ())
+        listed = participants_of(program)
+        exists_somewhere: set[str] = set()
+        invalid: set[str] = set()
+        records = []
+        for host in details.wikis:
+            try:
+                site = site_for_host(host)
+            except UnknownWikiError as error:
+                log.warning("%s", error)
+                notices.append(Notice("unknown-wiki", (host,)))
+                continue
+            users = check_users(site, listed)
+            exists_somewhere |= users.existing
+            invalid |= users.invalid
+            remembered, remembered_pages = self.store.remembered(key, host_of(site))
+            records.append(
+                fetch_wiki(
+                    site,
+                    users.existing,
+                    details.window,
+                    details.scope,
+                    remembered,
+                    remembered_pages,
+                )
+            )
+        if records:
+            for name in listed:
+                if name in invalid:
+                    notices.append(Notice("invalid-user", (name,)))
+                elif name not in exists_somewhere:
+                    notices.append(Notice("unknown-user", (name,)))
+            counted = [name for name in listed if name in exists_somewhere]
+        else:
+            counted = listed
+        outcomes = compute_outcomes(counted, details.window, records)
+        return Computation(outcomes, tuple(notices), tuple(records))
+
+    def refresh(self, page: pywikibot.Page) -> RefreshResult:
+        """Refresh one program page, re-reading and re-applying on edit conflicts."""
+        site = page.site
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            page = pywikibot.Page(site, page.title())
+            try:
+                text = page.get()
+            except PywikibotError as error:
+                raise NotAProgramError(f"[[{page.title()}]] cannot be read: {error}") from error
+            program = parse_program_page(text)
+            check_may_edit(page)
+            key = f"{host_of(site)}#{page.pageid}"
+            computation = self.compute(program, key)
+            new_text = self._render(text, program, computation)
+            result = RefreshResult(
+                page.title(),
+                text,
+                new_text,
+                None,
+                self.simulate,
+                computation.notices,
+                computation.outcomes,
+                attempt,
+            )
+            if not result.changed:
+                self._remember(key, computation)
+                return result
+            pywikibot.showDiff(text, new_text)
+            if self.simulate:
+                return result
+            check_stop_page(site, self.stop_page or default_stop_page(site))
+            summary = edit_summary(computation.outcomes, computation.notices, self.messages)
+            try:
+                revid = save(page, new_text, summary)
+            except ConflictError:
+                log.warning("edit conflict on [[%s]]; reading it again", page.title())
+                continue
+            self._remember(key, computation)
+            return RefreshResult(
+                result.title,
+                text,
+                new_text,
+                revid,
+                False,
+                result.notices,
+                result.outcomes,
+                attempt,
+            )
+        raise EditRefusedError(
+            f"[[{page.title()}]] kept changing while the bot refreshed it "
+            f"({MAX_ATTEMPTS} edit conflicts); try again later"
+        )
+
+    def _render(self, text: str, program: ProgramPage, computation: Computation) -> str:
+        """The new text; the computed time changes only when something else does."""
+        old_computed = current_outcomes_param(text, "computed") or ""
+        for computed in (old_computed, format_moment(self.clock())):
+            update = page_update(
+                program, computation.outcomes, computation.notices, computed, self.messages
+            )
+            new_text = render_program_page(text, update)
+            if new_text == text:
+                break
+        return new_text
+
+    def _remember(self, key: str, computation: Computation) -> None:
+        if self.simulate:
+            return
+        for records in computation.records:
+            self.store.remember(key, records.wiki, records.revisions, records.pages)

@@ -1,0 +1,63 @@
+"""Saving a program page safely: bot flag, {{nobots}}, the emergency stop page, -simulate."""
+
+from __future__ import annotations
+
+import logging
+
+import pywikibot
+from pywikibot.exceptions import EditConflictError, NoPageError
+from pywikibot.exceptions import Error as PywikibotError
+from pywikibot.site import APISite
+
+from bot.errors import ConflictError, EditRefusedError, StopPageError, WikiAccessError
+
+log = logging.getLogger(__name__)
+
+#: Stop-page contents that let the bot run; anything else stops it.
+RUN_WORDS = frozenset({"", "run", "go", "active"})
+
+
+def default_stop_page(site: APISite) -> str:
+    """``User:<bot name>/Stop`` on the wiki the bot edits."""
+    return f"User:{site.username()}/Stop"
+
+
+def check_stop_page(site: APISite, title: str) -> None:
+    """Raise StopPageError unless the stop page is missing, empty or says ``run``."""
+    page = pywikibot.Page(site, title)
+    try:
+        text = page.get(force=True)
+    except NoPageError:
+        return
+    except PywikibotError as error:
+        raise WikiAccessError(f"cannot read the stop page {title}: {error}") from error
+    if text.strip().lower() not in RUN_WORDS:
+        raise StopPageError(
+            f"the emergency stop page [[{title}]] asks the bot to stop editing; "
+            "empty it (or write 'run') to let the bot edit again"
+        )
+
+
+def check_may_edit(page: pywikibot.Page) -> None:
+    """Honour {{bots}}/{{nobots}} on the page before any work is done for it."""
+    if not page.botMayEdit():
+        raise EditRefusedError(
+            f"[[{page.title()}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}"
+        )
+
+
+def save(page: pywikibot.Page, new_text: str, summary: str) -> int:
+    """Save against the revision that was read; returns the new revision id.
+
+    The page object must be the one whose text was read, so that Pywikibot sends that
+    revision's timestamp as ``basetimestamp`` and the wiki reports a conflict instead of
+    overwriting a newer edit.
+    """
+    page.text = new_text
+    try:
+        page.save(summary=summary, bot=True, minor=False, nocreate=True, watch="nochange")
+    except EditConflictError as error:
+        raise ConflictError(str(error)) from error
+    except PywikibotError as error:
+        raise WikiAccessError(f"saving [[{page.title()}]] failed: {error}") from error
+    return int(page.latest_revision_id)
