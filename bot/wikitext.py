@@ -247,7 +247,7 @@ def _set_param(template: Template, name: str, value: str) -> None:
     if template.has(name):
         if _value(template, name) != value:
             template.add(name, value, preserve_spacing=True)
-    else:
+    elif value:
         template.add(name, value, preserve_spacing=True)
 
 

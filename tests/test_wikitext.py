@@ -1,0 +1,252 @@
+"""Reading and writing program pages: notices for bad input, byte-exact round trips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.errors import NotAProgramError
+from bot.model import Notice, Scope, Window
+from bot.wikitext import (
+    PageUpdate,
+    current_outcomes_param,
+    parse_program_page,
+    render_program_page,
+)
+
+DETAILS = """{{Program details
+|name=Demo
+|organizer=Alice
+|facilitators=Bob, carol_x
+|start=2026-11-01
+|end=2026-11-30
+|wikis=en.wikipedia.org, https://commons.wikimedia.org/wiki/Main_Page
+|registration=open
+|categories=Category:Women scientists, Physicists
+|category_depth=2
+|templates=Template:Infobox scientist
+|articles=Marie Curie
+|count_facilitators=yes
+}}"""
+
+TABLE = """{{Participants table}}
+{{Participant table row|username=Alice|joined=2026-11-01|edits=3}}
+{{Participant table row | username = Bob | joined = 2026-11-02 }}
+{{End of participants table}}"""
+
+PAGE = f"Intro prose.\n{DETAILS}\n\n== Participants ==\n{TABLE}\n\nClosing prose.\n"
+
+
+def notices_of(text: str) -> set[str]:
+    return {n.key for n in parse_program_page(text).notices}
+
+
+def test_reads_details_and_rows() -> None:
+    page = parse_program_page(PAGE)
+    details = page.details
+    assert details.name == "Demo"
+    assert details.facilitators == ("Bob", "Carol x")
+    assert details.window == Window(
+        datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
+    )
+    assert details.wikis == ("en.wikipedia.org", "commons.wikimedia.org")
+    assert details.scope == Scope(
+        categories=("Women scientists", "Physicists"),
+        category_depth=2,
+        templates=("Infobox scientist",),
+        articles=("Marie Curie",),
+    )
+    assert details.count_facilitators is True
+    assert [(r.position, r.username, r.joined) for r in page.rows] == [
+        (0, "Alice", "2026-11-01"),
+        (1, "Bob", "2026-11-02"),
+    ]
+    assert page.notices == ()
+
+
+def test_times_are_read_as_utc() -> None:
+    text = PAGE.replace("|start=2026-11-01", "|start=2026-11-01T09:30").replace(
+        "|end=2026-11-30", "|end=2026-11-30 18:00:05Z"
+    )
+    window = parse_program_page(text).details.window
+    assert window == Window(
+        datetime(2026, 11, 1, 9, 30, tzinfo=UTC), datetime(2026, 11, 30, 18, 0, 5, tzinfo=UTC)
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("|start=2026-11-01", "|start=2026-13-01", "bad-date"),
+        ("|start=2026-11-01", "|start=1 November 2026", "bad-date"),
+        ("|start=2026-11-01", "", "missing-date"),
+        ("|end=2026-11-30", "|end=2026-10-01", "end-before-start"),
+        ("|wikis=en.wikipedia.org, https://commons.wikimedia.org/wiki/Main_Page", "", "no-wikis"),
+        ("|name=Demo", "|name=Demo\n|colour=blue", "unknown-parameter"),
+        ("|category_depth=2", "|category_depth=many", "bad-category-depth"),
+        ("|count_facilitators=yes", "|count_facilitators=perhaps", "bad-yes-no"),
+        ("|registration=open", "|registration=maybe", "bad-registration"),
+        ("{{End of participants table}}", "", "no-table-end"),
+        (
+            "|joined=2026-11-01|edits=3",
+            "|joined=2026-11-01|edits=3|mood=happy",
+            "unknown-parameter",
+        ),
+        ("username = Bob ", "username = alice ", "duplicate-user"),
+        ("username = Bob ", "username = ", "row-without-username"),
+    ],
+)
+def test_bad_input_gives_a_notice(old: str, new: str, expected: str) -> None:
+    assert old in PAGE
+    assert expected in notices_of(PAGE.replace(old, new))
+
+
+def test_bad_dates_leave_no_window() -> None:
+    assert (
+        parse_program_page(PAGE.replace("|end=2026-11-30", "|end=2026-10-01")).details.window
+        is None
+    )
+
+
+def test_rows_outside_the_table_are_not_counted() -> None:
+    text = PAGE + "\n{{Participant table row|username=Zed}}\n"
+    page = parse_program_page(text)
+    assert [r.username for r in page.rows] == ["Alice", "Bob"]
+    assert Notice("row-outside-table", ("Zed",)) in page.notices
+
+
+def test_templates_in_comments_and_nowiki_are_not_read() -> None:
+    text = PAGE.replace(
+        "{{End of participants table}}",
+        "<!-- {{Participant table row|username=Hidden}} -->\n"
+        "<nowiki>{{Participant table row|username=Literal}}</nowiki>\n"
+        "{{End of participants table}}",
+    )
+    assert [r.username for r in parse_program_page(text).rows] == ["Alice", "Bob"]
+
+
+def test_nested_rows_are_reported() -> None:
+    text = PAGE.replace(
+        "{{End of participants table}}",
+        "<div>{{Participant table row|username=Nested}}</div>\n{{End of participants table}}",
+    )
+    page = parse_program_page(text)
+    assert "Nested" not in [r.username for r in page.rows]
+    assert Notice("nested-row", ("Nested",)) in page.notices
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just prose.",
+        "<!-- {{Program details|name=x}} -->",
+        "<nowiki>{{Program details|name=x}}</nowiki>",
+        "{{Other|{{Program details|name=x}}}}",
+    ],
+)
+def test_a_page_that_is_not_a_program(text: str) -> None:
+    with pytest.raises(NotAProgramError):
+        parse_program_page(text)
+
+
+def test_template_names_are_normalized() -> None:
+    text = PAGE.replace("{{Participants table}}", "{{template:participants_table}}")
+    assert "no-table-start" not in notices_of(text)
+
+
+BLOCK = "{{Program outcomes|computed=2026-11-25T06:00:00Z}}\n{{End of program outcomes}}"
+
+
+def test_render_changes_only_bot_fields_and_inserts_the_block() -> None:
+    update = PageUpdate({0: {"edits": "5", "uploads": "1"}, 1: {"edits": "0"}}, BLOCK)
+    new = render_program_page(PAGE, update)
+    assert "{{Participant table row|username=Alice|joined=2026-11-01|edits=5|uploads=1}}" in new
+    assert "{{Participant table row | username = Bob | joined = 2026-11-02 | edits = 0 }}" in new
+    assert "{{End of participants table}}\n\n" + BLOCK + "\n\nClosing prose.\n" in new
+    assert new.startswith("Intro prose.\n" + DETAILS)
+    assert current_outcomes_param(new, "computed") == "2026-11-25T06:00:00Z"
+
+
+def test_render_replaces_an_existing_block_only() -> None:
+    first = render_program_page(PAGE, PageUpdate({}, BLOCK))
+    other = "{{Program outcomes|computed=2026-11-26T00:00:00Z}}\n{{End of program outcomes}}"
+    second = render_program_page(first, PageUpdate({}, other))
+    assert second == first.replace(BLOCK, other)
+
+
+def test_block_without_end_never_swallows_organizer_text() -> None:
+    text = PAGE + "\n{{Program outcomes|computed=x}}\n{{Program notice|message=old}}\nMy notes.\n"
+    new = render_program_page(text, PageUpdate({}, BLOCK))
+    assert new == PAGE + "\n" + BLOCK + "\nMy notes.\n"
+
+
+def test_unchanged_values_keep_their_bytes() -> None:
+    text = PAGE.replace("|edits=3}}", "|edits= 3 <!-- by hand -->}}")
+    update = PageUpdate({0: {"edits": "3"}}, BLOCK)
+    new = render_program_page(text, update)
+    assert "|edits= 3 <!-- by hand -->}}" in new
+
+
+# Property-based: prose (with wikitext metacharacters) around a valid program keeps
+# every byte through a render that writes the values already on the page.
+prose = st.text(alphabet=st.sampled_from(list("abc xyz\n=|[]'<>!-*#:;é中ש")), max_size=60).filter(
+    lambda s: "{{" not in s and "}}" not in s and "<!--" not in s
+)
+numbers = st.integers(min_value=0, max_value=10**6).map(str)
+
+
+@st.composite
+def program_pages(draw: st.DrawFn) -> tuple[str, list[str]]:
+    names = draw(st.lists(st.sampled_from(["Alice", "Bob", "Carol", "Dave"]), unique=True))
+    stats = [draw(numbers) for _ in names]
+    rows = "".join(
+        f"{{{{Participant table row|username={n}|joined=2026-11-01|edits={e}}}}}\n"
+        for n, e in zip(names, stats, strict=True)
+    )
+    text = (
+        draw(prose)
+        + "\n"
+        + DETAILS
+        + draw(prose)
+        + "\n{{Participants table}}\n"
+        + rows
+        + "{{End of participants table}}"
+        + draw(prose)
+    )
+    return text, stats
+
+
+@settings(max_examples=200, deadline=None)
+@given(program_pages())
+def test_round_trip_is_byte_exact(case: tuple[str, list[str]]) -> None:
+    text, stats = case
+    page = parse_program_page(text)
+    with_block = render_program_page(text, PageUpdate({}, BLOCK))
+    again = render_program_page(
+        with_block,
+        PageUpdate({r.position: dict(r.stats) for r in page.rows}, BLOCK),
+    )
+    assert again == with_block
+    assert with_block.replace("\n\n" + BLOCK, "", 1) == text
+    assert [dict(r.stats)["edits"] for r in page.rows] == stats
+
+
+@settings(max_examples=200, deadline=None)
+@given(program_pages(), st.lists(numbers, min_size=4, max_size=4))
+def test_new_numbers_change_only_bot_fields(case: tuple[str, list[str]], new: list[str]) -> None:
+    text, _ = case
+    page = parse_program_page(text)
+    update = PageUpdate(
+        {r.position: {"edits": n} for r, n in zip(page.rows, new, strict=False)}, BLOCK
+    )
+    rendered = render_program_page(text, update)
+    reread = parse_program_page(rendered)
+    assert [dict(r.stats)["edits"] for r in reread.rows] == new[: len(page.rows)]
+    # Putting the old numbers back and dropping the block gives the original bytes.
+    restored = render_program_page(
+        rendered, PageUpdate({r.position: dict(r.stats) for r in page.rows}, BLOCK)
+    )
+    assert restored.replace("\n\n" + BLOCK, "", 1) == text
