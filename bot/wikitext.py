@@ -141,7 +141,7 @@ def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, 
 
 def parse_program_page(text: str, fmt: PageFormat = ENGLISH) -> ProgramPage:
     """Read a program page; raises NotAProgramError when it has no {{Program details}}."""
-    code = mwparserfromhell.parse(text)
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
     notices: list[Notice] = []
     details_templates = []
     rows: list[ParticipantRow] = []
@@ -236,7 +236,7 @@ def _block_range(code: Wikicode, fmt: PageFormat) -> tuple[int, int] | None:
 
 def current_outcomes_param(text: str, name: str, fmt: PageFormat = ENGLISH) -> str | None:
     """A parameter of the page's {{Program outcomes}}, e.g. ``computed``; None if absent."""
-    code = mwparserfromhell.parse(text)
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
     for _, key, template in _top_templates(code, fmt):
         if key == fmt.outcomes:
             return _value(template, name)
@@ -253,7 +253,7 @@ def _set_param(template: Template, name: str, value: str) -> None:
 
 def render_program_page(text: str, update: PageUpdate, fmt: PageFormat = ENGLISH) -> str:
     """Write ``update`` into ``text``, changing only the bot-owned fields and block."""
-    code = mwparserfromhell.parse(text)
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
     row_templates = [t for _, key, t in _top_templates(code, fmt) if key == fmt.row]
     for position, stats in update.row_stats.items():
         template = row_templates[position]
