@@ -274,3 +274,17 @@ def render_program_page(text: str, update: PageUpdate, fmt: PageFormat = ENGLISH
         else:
             nodes.append(Text("\n\n" + update.outcomes_block))
     return str(code)
+
+
+def read_outcome_rows(text: str, fmt: PageFormat = ENGLISH) -> dict[str, dict[str, str]]:
+    """The per-wiki figures of the page's outcomes block, as written (wiki -> field -> value)."""
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    rows = {}
+    for _, key, template in _top_templates(code, fmt):
+        if key == fmt.outcomes_row:
+            rows[_value(template, "wiki")] = {
+                str(p.name).strip(): _value(template, str(p.name).strip())
+                for p in template.params
+                if str(p.name).strip() != "wiki"
+            }
+    return rows
