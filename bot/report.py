@@ -36,8 +36,10 @@ def outcome_sentence(outcomes: Outcomes, messages: Messages) -> str:
     """The outcome report in words, with {{PLURAL:}} left for the wiki to resolve."""
     parts = [messages.text("sentence-joined", len(outcomes.participants))]
     for wiki, counts in outcomes.per_wiki.items():
-        if counts.edits:
+        if counts.articles_edited:
             parts.append(messages.text("sentence-wiki", counts.edits, counts.articles_edited, wiki))
+        elif counts.edits:
+            parts.append(messages.text("sentence-wiki-edits", counts.edits, wiki))
         if counts.articles_created:
             parts.append(messages.text("sentence-created", counts.articles_created, wiki))
         if counts.uploads:

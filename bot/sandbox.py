@@ -119,7 +119,10 @@ def run_sandbox(directory: str | None, *, stop: bool = False) -> int:
 
     print(f"Running: programs-bot refresh {PROGRAM_TITLE!r}", flush=True)
     refreshed = _bot(config_dir, *steps[1])
-    print(refreshed.stderr.strip())
+    # Pywikibot's own diff goes to stderr too; the unified diff below is easier to read.
+    for line in (refreshed.stdout + refreshed.stderr).splitlines():
+        if line.startswith(("[", "WARNING: [", "ERROR", "CRITICAL")):
+            print(line)
     after = admin.get_text(PROGRAM_TITLE) or ""
     print("\nWhat the bot changed:")
     print(
