@@ -49,13 +49,26 @@ def check_may_edit(page: pywikibot.Page) -> None:
 def save(page: pywikibot.Page, new_text: str, summary: str) -> int:
     """Save against the revision that was read; returns the new revision id.
 
-    The page object must be the one whose text was read, so that Pywikibot sends that
-    revision's timestamp as ``basetimestamp`` and the wiki reports a conflict instead of
-    overwriting a newer edit.
+    The page object must be the one whose text was read: its revision goes along as
+    ``baserevid``, so the wiki merges a newer edit or reports a conflict, never
+    overwrites it.
     """
+    base_revid = page.latest_revision_id
     page.text = new_text
     try:
-        page.save(summary=summary, bot=True, minor=False, nocreate=True, watch="nochange")
+        # Conflicts are detected by revision id only. With a basetimestamp (which
+        # Pywikibot sends by default) MediaWiki 1.39 treats an organizer's save made in
+        # the same second as the bot's own and lets the bot's text replace it
+        # (EditPage::userWasLastToEdit compares timestamps with ">"): measured here.
+        page.save(
+            summary=summary,
+            bot=True,
+            minor=False,
+            nocreate=True,
+            watch="nochange",
+            baserevid=base_revid,
+            basetimestamp="",
+        )
     except EditConflictError as error:
         raise ConflictError(str(error)) from error
     except PywikibotError as error:
