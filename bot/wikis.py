@@ -37,8 +37,8 @@ def _host_index() -> dict[str, tuple[str, str]]:
     return index
 
 
-def site_for_host(host: str) -> APISite:
-    """The Pywikibot site serving ``host`` (``en.wikipedia.org``, ``127.0.0.1:8080``)."""
+def family_and_code(host: str) -> tuple[str, str]:
+    """Pywikibot's family and code for ``host`` (``en.wikipedia.org``, ``127.0.0.1:8080``)."""
     host = host.strip().lower()
     if not _HOST.match(host):
         raise UnknownWikiError(f"{host!r} is not a host name")
@@ -47,7 +47,12 @@ def site_for_host(host: str) -> APISite:
         raise UnknownWikiError(
             f"no Pywikibot family serves {host}; add a family_files line to user-config.py"
         )
-    family_name, code = found
+    return found
+
+
+def site_for_host(host: str) -> APISite:
+    """The Pywikibot site serving ``host``; asks nothing of a host Pywikibot does not know."""
+    family_name, code = family_and_code(host)
     site = pywikibot.Site(code, family_name)
     if not isinstance(site, APISite):
         raise UnknownWikiError(f"{host} is not served by the MediaWiki Action API")
