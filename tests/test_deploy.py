@@ -1,0 +1,37 @@
+"""`deploy` puts the templates on a real wiki, and a second run edits nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.localwiki import Farm
+
+pytestmark = pytest.mark.wiki
+
+pywikibot = pytest.importorskip("pywikibot")
+
+from bot.deploy import deploy_templates, template_sources  # noqa: E402
+
+
+def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    sources = template_sources()
+    assert "Template:Program details" in sources and len(sources) == 9
+
+    first = deploy_templates(site)
+    assert sorted(first) == sorted(sources)
+    assert deploy_templates(site) == []
+
+    admin = wikis.content.admin_client()
+    for title, text in sources.items():
+        assert (admin.get_text(title) or "").rstrip() == text.rstrip(), title
+    # Each save is a bot edit with the deploy summary.
+    rows = wikis.content.sql(
+        "SELECT COUNT(*), SUM(rc_bot) FROM recentchanges JOIN comment "
+        "ON comment_id = rc_comment_id WHERE rc_namespace = 10 AND comment_text LIKE 'Bot: %'"
+    )
+    assert rows[0] == (len(sources), len(sources))
+
+    # A local change is put back on the next run, and only that page is saved.
+    admin.edit("Template:Program notice", "vandalised")
+    assert deploy_templates(site) == ["Template:Program notice"]
