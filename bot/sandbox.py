@@ -138,8 +138,8 @@ def run_sandbox(directory: str | None, *, stop: bool = False) -> int:
     _print_check(farm, after, datetime.fromisoformat(start), datetime.fromisoformat(end))
     url = f"{farm.content.index_url}?title={quote(PROGRAM_TITLE.replace(' ', '_'))}"
     print(f"\nThe program page: {url}")
-    print(f"Pywikibot configuration: {config_dir} (PYWIKIBOT_DIR={config_dir} programs-bot ...)")
-    print("Stop the wikis with: programs-bot sandbox --stop")
+    print(f"Run the bot yourself: PYWIKIBOT_DIR={config_dir} .venv/bin/programs-bot refresh --all")
+    print("Stop the wikis with: bash .ci/sandbox --stop")
     return refreshed.returncode
 
 
