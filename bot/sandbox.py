@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from bot import PROJECT_ROOT
 from bot.localwiki import Farm, LocalWiki, start_farm, tiny_png, write_pywikibot_config
-from bot.localwiki.dbcount import db_counts
+from bot.localwiki.dbcount import DB_FIGURES, db_counts
 
 DEFAULT_DIR = PROJECT_ROOT / ".sandbox"
 PROGRAM_TITLE = "Project:Demo edit-a-thon"
@@ -155,14 +155,7 @@ def _print_check(farm: Farm, text: str, start: datetime, end: datetime) -> None:
     mismatches = 0
     for wiki in farm.wikis:
         counts = db_counts(wiki, listed, start, end)
-        for field in (
-            "edits",
-            "mainspace_edits",
-            "articles_edited",
-            "articles_created",
-            "bytes_added",
-            "uploads",
-        ):
+        for field in DB_FIGURES:
             bot_value = rows.get(wiki.host, {}).get(field, "?")
             db_value = str(getattr(counts, field))
             mismatches += bot_value != db_value

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.localwiki import Farm, LocalWiki, tiny_png
-from bot.localwiki.dbcount import DbCounts, db_counts
+from bot.localwiki.dbcount import DB_FIGURES, DbCounts, db_counts
 
 ParticipantFactory = Callable[..., Any]
 
@@ -26,14 +26,7 @@ from bot.wikis import RequestCounter  # noqa: E402
 from bot.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
 
 TITLE = "Project:Test program"
-FIGURES = (
-    "edits",
-    "mainspace_edits",
-    "articles_edited",
-    "articles_created",
-    "bytes_added",
-    "uploads",
-)
+FIGURES = DB_FIGURES
 
 
 def program_text(

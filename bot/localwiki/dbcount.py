@@ -7,7 +7,7 @@ the bot's fetching or metrics, only the definitions in shared/docs/metrics.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from .wiki import LocalWiki
@@ -23,6 +23,10 @@ class DbCounts:
     articles_created: int
     bytes_added: int
     uploads: int
+
+
+#: The figures counted here, in the order reports show them.
+DB_FIGURES = tuple(f.name for f in fields(DbCounts))
 
 
 def _ts(moment: datetime) -> str:
