@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pywikibot
 from pywikibot.exceptions import Error as PywikibotError
+from pywikibot.exceptions import IsRedirectPageError, NoPageError
 
 from bot.dates import format_moment
-from bot.errors import ConflictError, EditRefusedError, NotAProgramError, UnknownWikiError
+from bot.errors import (
+    ConflictError,
+    EditRefusedError,
+    NotAProgramError,
+    UnknownWikiError,
+    WikiAccessError,
+)
 from bot.fetch import check_users, fetch_wiki
 from bot.messages import Messages
 from bot.metrics import Outcomes, compute_outcomes
@@ -132,8 +139,10 @@ class Refresher:
             page = pywikibot.Page(site, page.title())
             try:
                 text = page.get()
+            except (NoPageError, IsRedirectPageError) as error:
+                raise NotAProgramError(f"[[{page.title()}]] is not a program: {error}") from error
             except PywikibotError as error:
-                raise NotAProgramError(f"[[{page.title()}]] cannot be read: {error}") from error
+                raise WikiAccessError(f"[[{page.title()}]] cannot be read: {error}") from error
             program = parse_program_page(text)
             check_may_edit(page)
             key = f"{host_of(site)}#{page.pageid}"
@@ -163,16 +172,7 @@ class Refresher:
                 log.warning("edit conflict on [[%s]]; reading it again", page.title())
                 continue
             self._remember(key, computation)
-            return RefreshResult(
-                result.title,
-                text,
-                new_text,
-                revid,
-                False,
-                result.notices,
-                result.outcomes,
-                attempt,
-            )
+            return replace(result, saved_revid=revid)
         raise EditRefusedError(
             f"[[{page.title()}]] kept changing while the bot refreshed it "
             f"({MAX_ATTEMPTS} edit conflicts); try again later"
