@@ -132,3 +132,73 @@ def participant(
         return client
 
     return make
+
+
+# -- SQL databases for the store's contract tests ---------------------------------------
+
+#: The engines the store must work on. MariaDB and PostgreSQL run on this machine kind
+#: (and in CI) on loopback; each test session gets its own database on them.
+SERVER_URLS = {
+    "mariadb": os.environ.get(
+        "PROGRAMS_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/{db}?charset=utf8mb4"
+    ),
+    "postgresql": os.environ.get(
+        "PROGRAMS_TEST_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+    ),
+}
+SESSION_DB = f"programs_test_{os.getpid()}"
+
+
+def _server_database(engine_name: str) -> Iterator[str]:
+    """Create this session's database on a server, yield its URL, drop it afterwards."""
+    import sqlalchemy
+
+    admin_url = SERVER_URLS[engine_name].format(
+        db="test" if engine_name == "mariadb" else "postgres"
+    )
+    try:
+        admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {SESSION_DB}")
+            conn.exec_driver_sql(f"CREATE DATABASE {SESSION_DB}")
+    except Exception as error:  # any driver error means: no server here
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{engine_name} required under CI=true: {error}", pytrace=False)
+        pytest.skip(f"{engine_name} not available: {error}")
+    try:
+        yield SERVER_URLS[engine_name].format(db=SESSION_DB)
+    finally:
+        # Stores opened by the tests may still hold pooled connections.
+        force = " WITH (FORCE)" if engine_name == "postgresql" else ""
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {SESSION_DB}{force}")
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    yield from _server_database("mariadb")
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    yield from _server_database("postgresql")
+
+
+@pytest.fixture(params=["sqlite", "mariadb", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database on each engine the store supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    url = request.getfixturevalue(f"{request.param}_url")
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    metadata = sqlalchemy.MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+    yield url

@@ -1,0 +1,70 @@
+"""The store's records, as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+#: Join request states: waiting to be written to the page, on the page, given up, or
+#: replaced by a later request of the same user before it was applied.
+RECORDED, APPLIED, FAILED, SUPERSEDED = "recorded", "applied", "failed", "superseded"
+JOIN, LEAVE = "join", "leave"
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A Join API token (only its SHA-256 is kept) and who it identifies."""
+
+    token_hash: str
+    wiki: str
+    username: str
+    user_id: int
+    blocked: bool
+    registered: datetime | None
+    editcount: int
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """A join or leave, from the moment the API accepted it until it is on the page."""
+
+    id: int
+    wiki: str
+    title: str
+    username: str
+    action: str
+    state: str
+    reason: str | None
+    attempts: int
+    revid: int | None
+    created_at: datetime
+    updated_at: datetime
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class RefreshRequest:
+    """Someone asked for a statistics update of a program now."""
+
+    id: int
+    wiki: str
+    title: str
+    username: str
+    created_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProgramSnapshot:
+    """What the API last read of a program page, for answering while the wiki is down."""
+
+    wiki: str
+    title: str
+    name: str
+    registration: str
+    start: datetime | None
+    end: datetime | None
+    participants: tuple[str, ...]
+    fetched_at: datetime

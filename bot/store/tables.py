@@ -1,0 +1,127 @@
+"""The SQL tables of the store (the schema Alembic's migrations create)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Hosts and titles fit in 255 characters (MediaWiki's own limit for titles); keys made
+# of two of them stay under MariaDB's 3072-byte index limit in utf8mb4.
+NAME = 255
+
+counted_revisions = Table(
+    "counted_revisions",
+    metadata,
+    Column("program", String(NAME), primary_key=True),
+    Column("wiki", String(NAME), primary_key=True),
+    Column("revid", Integer, primary_key=True, autoincrement=False),
+    Column("user", String(NAME), nullable=False),
+    Column("pageid", Integer, nullable=False),
+    Column("namespace", Integer, nullable=False),
+    Column("title", String(NAME), nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("sizediff", Integer, nullable=False),
+    Column("new", Boolean, nullable=False),
+)
+
+counted_pages = Table(
+    "counted_pages",
+    metadata,
+    Column("program", String(NAME), primary_key=True),
+    Column("wiki", String(NAME), primary_key=True),
+    Column("pageid", Integer, primary_key=True, autoincrement=False),
+    Column("namespace", Integer, nullable=False),
+    Column("title", String(NAME), nullable=False),
+    Column("redirect", Boolean, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("in_scope", Boolean, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("wiki", String(NAME), nullable=False),
+    Column("username", String(NAME), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("blocked", Boolean, nullable=False),
+    Column("registered", DateTime, nullable=True),
+    Column("editcount", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+
+join_requests = Table(
+    "join_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("wiki", String(NAME), nullable=False),
+    Column("title", String(NAME), nullable=False),
+    Column("username", String(NAME), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("private", Boolean, nullable=False, default=False),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("revid", Integer, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    # A hash of (wiki, title, username) while the request waits, NULL afterwards: the
+    # unique index lets only one request per user and page wait at a time, even when
+    # two arrive at once.
+    Column("pending_key", String(64), nullable=True, unique=True),
+)
+Index(
+    "ix_join_requests_page_state",
+    join_requests.c.wiki,
+    join_requests.c.title,
+    join_requests.c.state,
+)
+Index(
+    "ix_join_requests_user", join_requests.c.wiki, join_requests.c.title, join_requests.c.username
+)
+
+page_claims = Table(
+    "page_claims",
+    metadata,
+    Column("wiki", String(NAME), primary_key=True),
+    Column("title", String(NAME), primary_key=True),
+    Column("worker", String(NAME), nullable=False),
+    Column("lease_until", DateTime, nullable=False),
+)
+
+refresh_requests = Table(
+    "refresh_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("wiki", String(NAME), nullable=False),
+    Column("title", String(NAME), nullable=False),
+    Column("username", String(NAME), nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("done_at", DateTime, nullable=True),
+)
+
+program_snapshots = Table(
+    "program_snapshots",
+    metadata,
+    Column("wiki", String(NAME), primary_key=True),
+    Column("title", String(NAME), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("registration", String(16), nullable=False),
+    Column("start", DateTime, nullable=True),
+    Column("end", DateTime, nullable=True),
+    # Participant names, one per line (names cannot contain a newline).
+    Column("participants", Text, nullable=False),
+    Column("fetched_at", DateTime, nullable=False),
+)

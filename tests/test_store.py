@@ -1,0 +1,183 @@
+"""The store's contract, run against SQLite, MariaDB and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.records import PageState, Revision
+from bot.store import (
+    APPLIED,
+    FAILED,
+    JOIN,
+    LEAVE,
+    RECORDED,
+    SUPERSEDED,
+    ApiToken,
+    ProgramSnapshot,
+    Store,
+)
+
+NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+WIKI, TITLE = "en.wikipedia.org", "Wikipedia:Meetup/Test"
+
+
+@pytest.fixture
+def store(store_url: str) -> Store:
+    return Store(store_url)
+
+
+def test_migrations_run_once_and_again(store_url: str) -> None:
+    Store(store_url)
+    second = Store(store_url)  # a second open finds the schema at head and changes nothing
+    with second.engine.connect() as conn:
+        version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    assert version == "0001"
+
+
+def test_remembered_revisions_round_trip(store: Store) -> None:
+    rev = Revision(7, "Alice", 3, 0, "Ada Lovelace", NOW, 120, True)
+    page = PageState(3, 0, "Ada Lovelace", redirect=False, deleted=True, in_scope=True)
+    store.remember("p#1", WIKI, [rev], {3: page})
+    assert store.remembered("p#1", WIKI) == ([rev], {3: page})
+    store.remember("p#1", WIKI, [], {})
+    assert store.remembered("p#1", WIKI) == ([], {})
+
+
+def test_tokens_expire_and_are_found_by_hash_only(store: Store) -> None:
+    token = ApiToken(
+        "a" * 64,
+        WIKI,
+        "Alice",
+        12,
+        False,
+        NOW - timedelta(days=3),
+        40,
+        NOW,
+        NOW + timedelta(hours=1),
+    )
+    store.add_token(token)
+    assert store.find_token("a" * 64, NOW) == token
+    assert store.find_token("b" * 64, NOW) is None
+    assert store.find_token("a" * 64, NOW + timedelta(hours=1)) is None
+    assert store.purge_expired_tokens(NOW + timedelta(hours=2)) == 1
+    assert store.find_token("a" * 64, NOW) is None
+
+
+def test_joining_twice_is_one_request(store: Store) -> None:
+    first, created = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+    assert created and first.state == RECORDED
+    again, created_again = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+    assert (again, created_again) == (first, False)
+    store.finish_joins([first.id], APPLIED, NOW, revid=42)
+    applied, created = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+    assert not created and applied.state == APPLIED and applied.revid == 42
+
+
+def test_a_leave_supersedes_a_waiting_join(store: Store) -> None:
+    join, _ = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+    leave, created = store.record_join(WIKI, TITLE, "Alice", LEAVE, NOW)
+    assert created
+    assert store.join_request(join.id).state == SUPERSEDED  # type: ignore[union-attr]
+    assert store.pending_joins(WIKI, TITLE) == [leave]
+    assert store.latest_join(WIKI, TITLE, "Alice") == leave
+
+
+def test_pending_pages_and_finishing(store: Store) -> None:
+    a, _ = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+    b, _ = store.record_join(WIKI, "Other", "Bob", JOIN, NOW)
+    c, _ = store.record_join(WIKI, TITLE, "Carol", JOIN, NOW)
+    assert store.pending_pages() == [(WIKI, TITLE), (WIKI, "Other")]
+    assert [r.username for r in store.pending_joins(WIKI, TITLE)] == ["Alice", "Carol"]
+    store.note_attempt([a.id, c.id], "wiki unavailable", NOW)
+    waiting = store.pending_joins(WIKI, TITLE)
+    assert [(r.attempts, r.reason) for r in waiting] == [(1, "wiki unavailable")] * 2
+    store.finish_joins([a.id], APPLIED, NOW, revid=5)
+    store.finish_joins([c.id], FAILED, NOW, reason="not a program")
+    store.finish_joins([c.id], APPLIED, NOW)  # a finished request is never changed again
+    assert store.join_request(c.id).state == FAILED  # type: ignore[union-attr]
+    assert store.pending_pages() == [(WIKI, "Other")]
+    assert store.latest_join(WIKI, TITLE, "Alice", states=[APPLIED]).revid == 5  # type: ignore[union-attr]
+    assert store.count_join_requests(NOW - timedelta(minutes=1), username="Bob") == 1
+    assert b.state == RECORDED
+
+
+def test_simultaneous_identical_joins_make_one_request(store: Store) -> None:
+    results: list[tuple[int, bool]] = []
+    barrier = threading.Barrier(8)
+
+    def join() -> None:
+        barrier.wait()
+        request, created = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+        results.append((request.id, created))
+
+    threads = [threading.Thread(target=join) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({request_id for request_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert len(store.pending_joins(WIKI, TITLE)) == 1
+
+
+def test_page_claims_are_exclusive_until_the_lease_ends(store: Store) -> None:
+    lease = timedelta(seconds=30)
+    assert store.claim_page(WIKI, TITLE, "w1", NOW, lease)
+    assert not store.claim_page(WIKI, TITLE, "w2", NOW + timedelta(seconds=10), lease)
+    assert store.claim_page(WIKI, TITLE, "w1", NOW + timedelta(seconds=10), lease)  # renew
+    assert store.claim_page(WIKI, TITLE, "w2", NOW + timedelta(seconds=41), lease)  # expired
+    store.release_page(WIKI, TITLE, "w1")  # not the holder: nothing happens
+    assert not store.claim_page(WIKI, TITLE, "w3", NOW + timedelta(seconds=42), lease)
+    store.release_page(WIKI, TITLE, "w2")
+    assert store.claim_page(WIKI, TITLE, "w3", NOW + timedelta(seconds=42), lease)
+
+
+def test_only_one_of_many_racing_workers_gets_a_page(store: Store) -> None:
+    winners: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def claim(name: str) -> None:
+        barrier.wait()
+        if store.claim_page(WIKI, TITLE, name, NOW, timedelta(seconds=30)):
+            winners.append(name)
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+
+
+def test_refresh_requests_are_counted_for_rate_limits(store: Store) -> None:
+    first = store.add_refresh_request(WIKI, TITLE, "Alice", NOW)
+    store.add_refresh_request(WIKI, TITLE, "Bob", NOW + timedelta(seconds=30))
+    store.add_refresh_request(WIKI, "Other", "Alice", NOW + timedelta(seconds=40))
+    since = NOW - timedelta(minutes=1)
+    assert store.count_refresh_requests(since, username="Alice") == 2
+    assert store.count_refresh_requests(since, wiki=WIKI, title=TITLE) == 2
+    assert store.count_refresh_requests(NOW + timedelta(seconds=35)) == 1
+    store.finish_refresh_requests([first.id], NOW)
+    assert [r.username for r in store.pending_refresh_requests()] == ["Bob", "Alice"]
+
+
+def test_program_snapshots_replace_older_ones(store: Store) -> None:
+    snapshot = ProgramSnapshot(
+        WIKI, TITLE, "Edit-a-thon", "open", NOW, NOW + timedelta(days=1), ("Alice", "Bob"), NOW
+    )
+    store.save_program(snapshot)
+    assert store.program(WIKI, TITLE) == snapshot
+    newer = ProgramSnapshot(WIKI, TITLE, "Edit-a-thon", "closed", None, None, (), NOW)
+    store.save_program(newer)
+    assert store.program(WIKI, TITLE) == newer
+    assert store.program(WIKI, "Nothing") is None
+
+
+def test_long_unicode_names_survive(store: Store) -> None:
+    title = "Wikipedia:Événement/" + "ש" * 200
+    request, _ = store.record_join(WIKI, title, "Ünïcödé 用户", JOIN, NOW)
+    assert store.pending_joins(WIKI, title)[0].username == "Ünïcödé 用户"
+    assert request.title == title
