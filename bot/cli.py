@@ -4,12 +4,16 @@ Usage:
     programs-bot [global options] refresh PAGE [PAGE ...]
     programs-bot [global options] refresh --all
     programs-bot [global options] deploy
+    programs-bot [global options] worker [--once] [--interval SECONDS]
     programs-bot sandbox [--dir DIR] [--stop]
 
 refresh   reads each program page, counts its participants' contributions on the
           wikis it lists and writes the figures back as a bot edit (none when nothing
           changed). --all refreshes every page that uses {{Program details}}.
 deploy    puts the project's templates on the wiki (a second run edits nothing).
+worker    writes the joins and leaves the Join API recorded onto the program pages
+          and runs the statistics updates people asked for; loops until SIGTERM
+          (--once: one round). Several workers may run at once.
 sandbox   starts two local MediaWiki wikis, creates a demo program with participants
           who edit and upload, runs the bot on it and prints what it changed.
 
@@ -45,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--stop-page")
     refresh.add_argument("--db")
     commands.add_parser("deploy", add_help=False)
+    worker = commands.add_parser("worker", add_help=False)
+    worker.add_argument("--once", action="store_true")
+    worker.add_argument("--interval", type=float, default=2.0)
+    worker.add_argument("--stop-page")
+    worker.add_argument("--db")
     sandbox = commands.add_parser("sandbox", add_help=False)
     sandbox.add_argument("--dir")
     sandbox.add_argument("--stop", action="store_true")
@@ -90,6 +99,8 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
             return EXIT_OK
         if options.command == "refresh":
             return _refresh(options)
+        if options.command == "worker":
+            return _worker(options)
     except ProgramsBotError as error:
         pywikibot.error(str(error))
         return EXIT_FAILED
@@ -153,6 +164,32 @@ def _refresh(options: argparse.Namespace) -> int:
     if failed:
         pywikibot.error(f"{failed} of {len(pages)} page(s) failed")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _worker(options: argparse.Namespace) -> int:
+    import signal
+
+    import pywikibot
+
+    from bot.store import Store, default_url
+    from bot.worker import Worker
+
+    store = Store(options.db or default_url(_config_dir()))
+    worker = Worker(store, stop_page=options.stop_page)
+    if options.once:
+        result = worker.run_once()
+        pywikibot.info(
+            f"joins applied {result.applied}, failed {result.failed}, waiting "
+            f"{result.waiting}; pages refreshed {result.refreshed}"
+        )
+        return EXIT_FAILED if result.failed else EXIT_OK
+    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    pywikibot.info(f"worker {worker.worker_id} running; SIGTERM stops it")
+    try:
+        worker.run(options.interval)
+    except KeyboardInterrupt:
+        worker.stopping.set()
+    return EXIT_OK
 
 
 def _config_dir() -> Path:

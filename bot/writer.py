@@ -67,7 +67,7 @@ def save(page: pywikibot.Page, new_text: str, summary: str) -> int:
             nocreate=True,
             watch="nochange",
             baserevid=base_revid,
-            basetimestamp="",
+            basetimestamp=None,  # None makes Pywikibot leave the parameter out
         )
     except EditConflictError as error:
         raise ConflictError(str(error)) from error

@@ -1,0 +1,119 @@
+"""Adding and removing participant rows for the Join flow: pure text edits.
+
+Only the rows change; every other byte of the page stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import mwparserfromhell
+from mwparserfromhell.nodes import Node, Template, Text
+
+from bot.errors import ProgramsBotError
+from bot.pageformat import ENGLISH, PageFormat, normalize_title, template_key
+
+#: Characters that no MediaWiki username contains and that would break a template.
+_FORBIDDEN = set("{}|[]<>#\n\r")
+
+
+class BadUsernameError(ProgramsBotError):
+    """A name that cannot be a MediaWiki username (and would break the row)."""
+
+
+def _check(username: str, joined: str) -> None:
+    if not username.strip() or _FORBIDDEN & set(username + joined):
+        raise BadUsernameError(f"{username!r} cannot be written into a participant row")
+
+
+def row_text(username: str, joined: str, fmt: PageFormat = ENGLISH) -> str:
+    """The wikitext of one participant row, as the Join flow writes it."""
+    _check(username, joined)
+    return f"{{{{{fmt.row}|username={username}|joined={joined}}}}}"
+
+
+def _rows(nodes: Sequence[Node], fmt: PageFormat) -> list[tuple[int, str]]:
+    found = []
+    for index, node in enumerate(nodes):
+        if isinstance(node, Template) and template_key(str(node.name), fmt) == fmt.row:
+            value = node.get("username").value.strip_code() if node.has("username") else ""
+            found.append((index, normalize_title(str(value))))
+    return found
+
+
+def _index_of(nodes: Sequence[Node], name: str, fmt: PageFormat) -> int | None:
+    for index, node in enumerate(nodes):
+        if isinstance(node, Template) and template_key(str(node.name), fmt) == name:
+            return index
+    return None
+
+
+def add_rows(
+    text: str, rows: Sequence[tuple[str, str]], fmt: PageFormat = ENGLISH
+) -> tuple[str, list[str]]:
+    """Add ``(username, joined)`` rows at the end of the participants table.
+
+    Users who already have a row anywhere on the page are skipped, so applying a join
+    twice never duplicates a row. A page without a table gets one after its details.
+    Returns the new text and the names added.
+    """
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    nodes: list[Node] = code.nodes
+    present = {name for _, name in _rows(nodes, fmt)}
+    new: list[str] = []
+    added: list[str] = []
+    for username, joined in rows:
+        _check(username, joined)
+        name = normalize_title(username)
+        if name not in present:
+            new.append(row_text(name, joined, fmt))
+            added.append(name)
+            present.add(name)
+    if not new:
+        return text, []
+
+    start = _index_of(nodes, fmt.table_start, fmt)
+    end = None
+    if start is not None:
+        end = next(
+            (
+                i
+                for i, node in enumerate(nodes)
+                if i > start
+                and isinstance(node, Template)
+                and template_key(str(node.name), fmt) == fmt.table_end
+            ),
+            None,
+        )
+    if end is not None:
+        nodes.insert(end, Text("".join(row + "\n" for row in new)))
+    elif start is not None:
+        in_table = [i for i, _ in _rows(nodes, fmt) if i > start]
+        nodes.insert(
+            (in_table[-1] if in_table else start) + 1, Text("".join("\n" + r for r in new))
+        )
+    else:
+        details = _index_of(nodes, fmt.details, fmt)
+        table = "\n".join([f"{{{{{fmt.table_start}}}}}", *new, f"{{{{{fmt.table_end}}}}}"])
+        position = len(nodes) if details is None else details + 1
+        nodes.insert(position, Text("\n\n" + table))
+    return str(code), added
+
+
+def remove_rows(
+    text: str, usernames: Iterable[str], fmt: PageFormat = ENGLISH
+) -> tuple[str, list[str]]:
+    """Remove the rows of these users (with their line break); returns text and names removed."""
+    wanted = {normalize_title(name) for name in usernames}
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    nodes: list[Node] = code.nodes
+    removed: list[str] = []
+    for index, name in reversed(_rows(nodes, fmt)):
+        if name not in wanted:
+            continue
+        following = nodes[index + 1] if index + 1 < len(nodes) else None
+        if isinstance(following, Text) and following.value.startswith("\n"):
+            following.value = following.value[1:]
+        del nodes[index]
+        removed.append(name)
+    return str(code), sorted(set(removed))
