@@ -480,4 +480,3 @@ def test_an_organizer_edit_elsewhere_on_the_page_is_merged_not_overwritten(
     text = page_text(wikis.content, participant)
     assert text.endswith("After, with notes added meanwhile.")
     assert row_figures(text)["Alice"]["edits"] == "1"
-

@@ -36,7 +36,7 @@ def test_unknown_hosts_are_refused_without_asking_them(host: str) -> None:
 
 
 def test_text_from_pages_is_made_inert_in_notices() -> None:
-    hostile = 'x}}{{Delete|now}}|[[Category:Spam]]</nowiki><script>'
+    hostile = "x}}{{Delete|now}}|[[Category:Spam]]</nowiki><script>"
     text = notice_text(Notice("unknown-user", (hostile,)), Messages())
     assert nowiki(hostile) in text
     assert "</nowiki><script>" not in text

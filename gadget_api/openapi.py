@@ -1,0 +1,366 @@
+"""The OpenAPI 3 document of ``/api/v1``, built from the configuration (served, never a file).
+
+The ``wiki`` parameter lists the configured hosts, so clients and property-based tests
+see exactly which wikis the API serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gadget_api.config import ApiConfig
+
+VERSION = "1.0.0"
+
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+_NULLABLE_INT = {"type": "integer", "nullable": True}
+_MOMENT = {
+    "type": "string",
+    "nullable": True,
+    "description": "UTC time, e.g. 2026-11-01T00:00:00Z",
+}
+_STATES = ["none", "on-page", "recorded", "applied", "failed"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "Bad input (bad-title, bad-json, not-an-object, unknown-field, bad-parameter)",
+        401: "missing-token or invalid-token (unknown or expired)",
+        403: "origin-not-allowed, wrong-wiki or user-blocked",
+        404: "unknown-wiki or not-a-program",
+        409: "registration-closed, program-ended, not-joined or removed-by-organizer",
+        413: "body-too-large",
+        429: "rate-limited (see Retry-After)",
+        503: "wiki-unavailable or store-unavailable",
+    }
+    answers: dict[str, Any] = {}
+    for status in statuses:
+        answer = _json(_ref("Error"), text[status])
+        if status == 429:
+            answer["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
+            }
+        answers[str(status)] = answer
+    return answers
+
+
+def _no_body() -> dict[str, Any]:
+    return {
+        "required": False,
+        "description": "No body, or an empty JSON object.",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "additionalProperties": False, "maxProperties": 0}
+            }
+        },
+    }
+
+
+_BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_READ_ERRORS = (400, 403, 404, 503)
+_SIGNED_IN_ERRORS = (400, 401, 403, 404, 503)
+_POST_ERRORS = (400, 401, 403, 404, 409, 413, 429, 503)
+
+
+def _schemas() -> dict[str, Any]:
+    error = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    }
+    figures = {
+        name: _NULLABLE_INT
+        for name in ("edits", "articles_edited", "articles_created", "bytes_added", "uploads")
+    }
+    outcome_figures = {
+        name: _NULLABLE_INT
+        for name in (
+            "edits",
+            "mainspace_edits",
+            "articles_edited",
+            "articles_created",
+            "bytes_added",
+            "uploads",
+            "deleted",
+        )
+    }
+    return {
+        "Error": error,
+        "Me": {
+            "type": "object",
+            "required": ["username", "wiki", "blocked", "expires"],
+            "properties": {
+                "username": {"type": "string"},
+                "wiki": {"type": "string"},
+                "user_id": {"type": "integer"},
+                "blocked": {"type": "boolean"},
+                "registered": _MOMENT,
+                "editcount": {"type": "integer"},
+                "expires": {"type": "string"},
+            },
+        },
+        "Summary": {
+            "type": "object",
+            "required": [
+                "wiki",
+                "title",
+                "name",
+                "registration",
+                "start",
+                "end",
+                "ended",
+                "participant_count",
+            ],
+            "properties": {
+                "wiki": {"type": "string"},
+                "title": {"type": "string", "description": "as the wiki normalized it"},
+                "name": {"type": "string"},
+                "registration": {"type": "string", "enum": ["open", "closed"]},
+                "start": _MOMENT,
+                "end": _MOMENT,
+                "ended": {"type": "boolean"},
+                "participant_count": {"type": "integer", "minimum": 0},
+                "from_snapshot": {
+                    "type": "boolean",
+                    "description": "the wiki did not answer; facts from its last read",
+                },
+                "joined": {"type": "boolean", "description": "only with a bearer token"},
+                "join_state": {"type": "string", "enum": _STATES},
+            },
+        },
+        "JoinAnswer": {
+            "type": "object",
+            "required": ["state", "already"],
+            "properties": {
+                "state": {"type": "string", "enum": _STATES},
+                "already": {"type": "boolean"},
+                "request": _NULLABLE_INT,
+            },
+        },
+        "JoinState": {
+            "type": "object",
+            "required": ["state", "joined"],
+            "properties": {
+                "state": {"type": "string", "enum": _STATES},
+                "joined": {"type": "boolean"},
+                "action": {"type": "string", "nullable": True, "enum": ["join", "leave", None]},
+                "request": _NULLABLE_INT,
+                "reason": _NULLABLE_STRING,
+                "revid": _NULLABLE_INT,
+                "updated": _MOMENT,
+            },
+        },
+        "RefreshAnswer": {
+            "type": "object",
+            "required": ["state", "request"],
+            "properties": {
+                "state": {"type": "string", "enum": ["queued"]},
+                "request": {"type": "integer"},
+            },
+        },
+        "Report": {
+            "type": "object",
+            "required": ["wiki", "title", "participants", "outcomes"],
+            "properties": {
+                "wiki": {"type": "string"},
+                "title": {"type": "string"},
+                "name": {"type": "string"},
+                "start": _MOMENT,
+                "end": _MOMENT,
+                "computed": _NULLABLE_STRING,
+                "revid": _NULLABLE_INT,
+                "participants": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["username"],
+                        "properties": {
+                            "username": {"type": "string"},
+                            "joined": _NULLABLE_STRING,
+                            **figures,
+                        },
+                    },
+                },
+                "outcomes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["wiki"],
+                        "properties": {"wiki": {"type": "string"}, **outcome_figures},
+                    },
+                },
+            },
+        },
+    }
+
+
+def document(config: ApiConfig) -> dict[str, Any]:
+    """The OpenAPI document for this configuration."""
+    hosts = [wiki.host for wiki in config.wikis]
+    wiki_param = {
+        "name": "wiki",
+        "in": "path",
+        "required": True,
+        "description": "The program page's wiki, as a host (en.wikipedia.org)",
+        "schema": {"type": "string", "enum": hosts},
+        "example": hosts[0],
+    }
+    title_param = {
+        "name": "title",
+        "in": "path",
+        "required": True,
+        "description": "The program page's full title, with namespace (slashes allowed)",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "example": "Project:Test program",
+    }
+    program_params = [wiki_param, title_param]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "programs-bot Join API",
+            "version": VERSION,
+            "description": (
+                "Join wiki programs with one click. Sign in through /oauth/start?wiki=HOST "
+                "(a popup that posts a bearer token to the wiki's page), then call this API "
+                "with 'Authorization: Bearer <token>'. Every error is "
+                '{"error": {"code": "...", "message": "..."}}.'
+            ),
+        },
+        "servers": [{"url": f"{config.public_url}/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(),
+        },
+        "paths": {
+            "/me": {
+                "get": {
+                    "operationId": "me",
+                    "summary": "Who the bearer token identifies",
+                    "security": _BEARER,
+                    "responses": {
+                        "200": _json(_ref("Me"), "The signed-in user"),
+                        **_errors(401, 403, 503),
+                    },
+                }
+            },
+            "/programs/{wiki}/{title}": {
+                "get": {
+                    "operationId": "programSummary",
+                    "summary": "A program's public summary (and, signed in, the caller's state)",
+                    "security": [{}, {"bearerAuth": []}],
+                    "parameters": program_params,
+                    "responses": {
+                        "200": _json(_ref("Summary"), "The program"),
+                        **_errors(401, *_READ_ERRORS),
+                    },
+                }
+            },
+            "/programs/{wiki}/{title}/join": {
+                "get": {
+                    "operationId": "joinState",
+                    "summary": "The caller's join: none, on-page, recorded, applied or failed",
+                    "security": _BEARER,
+                    "parameters": program_params,
+                    "responses": {
+                        "200": _json(_ref("JoinState"), "The caller's state"),
+                        **_errors(*_SIGNED_IN_ERRORS),
+                    },
+                },
+                "post": {
+                    "operationId": "join",
+                    "summary": "Join: recorded now, written to the page by the bot soon",
+                    "security": _BEARER,
+                    "parameters": program_params,
+                    "requestBody": _no_body(),
+                    "responses": {
+                        "200": _json(_ref("JoinAnswer"), "Already joined; nothing changed"),
+                        "202": _json(_ref("JoinAnswer"), "Recorded"),
+                        **_errors(*_POST_ERRORS),
+                    },
+                },
+            },
+            "/programs/{wiki}/{title}/leave": {
+                "post": {
+                    "operationId": "leave",
+                    "summary": "Leave a program joined with the Join button",
+                    "security": _BEARER,
+                    "parameters": program_params,
+                    "requestBody": _no_body(),
+                    "responses": {
+                        "200": _json(_ref("JoinAnswer"), "Already left; nothing changed"),
+                        "202": _json(_ref("JoinAnswer"), "Recorded"),
+                        **_errors(*_POST_ERRORS),
+                    },
+                }
+            },
+            "/programs/{wiki}/{title}/refresh": {
+                "post": {
+                    "operationId": "refresh",
+                    "summary": "Ask for a statistics update now (rate limited)",
+                    "security": _BEARER,
+                    "parameters": program_params,
+                    "requestBody": _no_body(),
+                    "responses": {
+                        "202": _json(_ref("RefreshAnswer"), "Queued"),
+                        **_errors(*_POST_ERRORS),
+                    },
+                }
+            },
+            "/programs/{wiki}/{title}/report": {
+                "get": {
+                    "operationId": "report",
+                    "summary": "The figures as written on the page, as JSON or CSV",
+                    "parameters": [
+                        *program_params,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["json", "csv"]},
+                        },
+                        {
+                            "name": "table",
+                            "in": "query",
+                            "description": "Which table the CSV holds",
+                            "schema": {"type": "string", "enum": ["participants", "outcomes"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The report",
+                            "content": {
+                                "application/json": {"schema": _ref("Report")},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(*_READ_ERRORS),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+    }
