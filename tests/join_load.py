@@ -6,6 +6,7 @@ so callers must have written Pywikibot's config first.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -27,6 +28,7 @@ class ServedApp:
     """A Flask app served by werkzeug's threaded server on a free loopback port."""
 
     def __init__(self, app: Flask) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -82,6 +84,8 @@ class JoinRun:
     statuses: tuple[int, ...]
     bodies: tuple[dict[str, Any], ...]
     seconds: float
+    #: Seconds each request took, in the order the tokens were given.
+    latencies: tuple[float, ...] = ()
 
     @property
     def per_second(self) -> float:
@@ -97,17 +101,23 @@ def join_all(base: str, wiki: str, title: str, tokens: Sequence[str], concurrenc
     url = join_url(base, wiki, title)
     local = threading.local()
 
-    def join(token: str) -> tuple[int, dict[str, Any]]:
+    def join(token: str) -> tuple[int, dict[str, Any], float]:
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
+        sent = time.monotonic()
         response = session.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=120)
-        return response.status_code, response.json()
+        return response.status_code, response.json(), time.monotonic() - sent
 
     started = time.monotonic()
     with ThreadPoolExecutor(concurrency) as pool:
         answers = list(pool.map(join, tokens))
     seconds = time.monotonic() - started
-    return JoinRun(tuple(a[0] for a in answers), tuple(a[1] for a in answers), seconds)
+    return JoinRun(
+        tuple(a[0] for a in answers),
+        tuple(a[1] for a in answers),
+        seconds,
+        tuple(a[2] for a in answers),
+    )
 
 
 def wait_until_none_waiting(store: Store, timeout: float) -> float:
