@@ -221,3 +221,24 @@ def test_two_workers_never_apply_the_same_page_at_once(wikis: Farm, store: Store
     text = text_of(wikis)
     assert sorted(names(text)) == ["Alice", "Bob", "Carol", "Dave", "Eve"]
     assert not store.pending_pages()
+
+
+def test_requested_statistics_updates_are_run_once(
+    wikis: Farm, store: Store, worker: Worker
+) -> None:
+    wikis.content.client("Alice").edit("An article", "Text.")
+    admin = wikis.content.admin_client()
+    admin.edit(
+        TITLE, program(wikis, "{{Participant table row|username=Alice|joined=2026-11-01}}\n")
+    )
+    now = datetime.now(UTC)
+    for user in ("Alice", "Bob"):
+        store.add_refresh_request(wikis.content.host, TITLE, user, now)
+    assert worker.run_once().refreshed == 1  # two requests for one page: one refresh
+    text = text_of(wikis)
+    assert "{{Program outcomes|" in text
+    assert dict(parse_program_page(text).rows[0].stats)["edits"] == "1"
+    assert store.pending_refresh_requests() == []
+    revid = admin.latest_revid(TITLE)
+    assert worker.run_once().refreshed == 0
+    assert admin.latest_revid(TITLE) == revid
