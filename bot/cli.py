@@ -3,14 +3,16 @@
 Usage:
     programs-bot [global options] refresh PAGE [PAGE ...]
     programs-bot [global options] refresh --all
-    programs-bot [global options] deploy
+    programs-bot [global options] deploy [--lang LANG] [--api-url URL]
     programs-bot [global options] worker [--once] [--interval SECONDS]
     programs-bot sandbox [--dir DIR] [--stop]
 
 refresh   reads each program page, counts its participants' contributions on the
           wikis it lists and writes the figures back as a bot edit (none when nothing
           changed). --all refreshes every page that uses {{Program details}}.
-deploy    puts the project's templates on the wiki (a second run edits nothing).
+deploy    puts the project's templates on the wiki in its language (--lang to choose)
+          and, with the Join API's URL (--api-url, or api_url in programs-bot.toml),
+          the Join gadget and its Gadgets-definition line. A second run edits nothing.
 worker    writes the joins and leaves the Join API recorded onto the program pages
           and runs the statistics updates people asked for; loops until SIGTERM
           (--once: one round). Several workers may run at once.
@@ -48,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--all", action="store_true")
     refresh.add_argument("--stop-page")
     refresh.add_argument("--db")
-    commands.add_parser("deploy", add_help=False)
+    deploy = commands.add_parser("deploy", add_help=False)
+    deploy.add_argument("--lang")
+    deploy.add_argument("--api-url")
     worker = commands.add_parser("worker", add_help=False)
     worker.add_argument("--once", action="store_true")
     worker.add_argument("--interval", type=float, default=2.0)
@@ -91,12 +95,7 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
         return EXIT_USAGE if exit_.code else EXIT_OK
     try:
         if options.command == "deploy":
-            from bot.deploy import deploy_templates
-
-            site = pywikibot.Site()
-            changed = deploy_templates(site)
-            pywikibot.info(f"{len(changed)} template page(s) changed on {site}")
-            return EXIT_OK
+            return _deploy(options)
         if options.command == "refresh":
             return _refresh(options)
         if options.command == "worker":
@@ -164,6 +163,25 @@ def _refresh(options: argparse.Namespace) -> int:
     if failed:
         pywikibot.error(f"{failed} of {len(pages)} page(s) failed")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _deploy(options: argparse.Namespace) -> int:
+    import pywikibot
+
+    from bot.botconfig import load_bot_config
+    from bot.deploy import deploy, wiki_language
+    from bot.wikis import host_of
+
+    site = pywikibot.Site()
+    settings = load_bot_config(_config_dir()).wiki(host_of(site))
+    lang = wiki_language(site, options.lang or settings.language)
+    api_url = options.api_url or settings.api_url
+    changed = deploy(site, lang=lang, api_url=api_url)
+    for title in changed:
+        pywikibot.info(f"saved {title}")
+    what = "templates and gadget" if api_url else "templates (no --api-url: no gadget)"
+    pywikibot.info(f"{len(changed)} page(s) changed on {site}: {what} in {lang!r}")
+    return EXIT_OK
 
 
 def _worker(options: argparse.Namespace) -> int:

@@ -1,11 +1,23 @@
-"""The names of the templates and parameters a program page is written with.
+"""The names of the templates, parameters and values a program page is written with.
 
-Kept in one place so that a wiki's translated names (see ``i18n/``) can replace them.
+The code speaks the English (canonical) names everywhere; a PageFormat maps them to the
+names of one language, read from ``i18n/templates/<lang>.json``. Reading accepts both the
+language's names and the English ones; writing uses the language's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from bot import PROJECT_ROOT
+from bot.errors import ConfigError
+
+TRANSLATIONS_DIR = PROJECT_ROOT / "i18n" / "templates"
 
 #: Statistics fields of a participant row, in the order the bot adds missing ones.
 ROW_STATS = ("edits", "articles_edited", "articles_created", "bytes_added", "uploads")
@@ -42,20 +54,36 @@ DETAILS_PARAMS = frozenset(
 ROW_PARAMS = frozenset({"username", "joined", *ROW_STATS})
 
 
+def normalize_title(name: str) -> str:
+    """MediaWiki's title normalization for comparisons: underscores, spaces, first letter."""
+    name = " ".join(name.replace("_", " ").split())
+    return name[:1].upper() + name[1:]
+
+
 @dataclass(frozen=True)
 class PageFormat:
-    """Template names of the program format (without the ``Template:`` prefix)."""
+    """One language's names for the program format.
 
-    details: str = "Program details"
-    table_start: str = "Participants table"
-    row: str = "Participant table row"
-    table_end: str = "End of participants table"
-    outcomes: str = "Program outcomes"
-    outcomes_row: str = "Program outcomes row"
-    deleted_article: str = "Program deleted article"
-    notice: str = "Program notice"
-    outcomes_end: str = "End of program outcomes"
+    The attributes ``details``, ``row``, ... are the canonical (English) keys the code
+    compares with; :meth:`name`, :meth:`param` and :meth:`value` give what is written.
+    """
+
+    lang: str = "en"
     template_namespace: str = "Template"
+    category_namespace: str = "Category"
+    local_names: Mapping[str, str] = field(default_factory=dict)
+    local_params: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    local_values: Mapping[str, str] = field(default_factory=dict)
+
+    details = "Program details"
+    table_start = "Participants table"
+    row = "Participant table row"
+    table_end = "End of participants table"
+    outcomes = "Program outcomes"
+    outcomes_row = "Program outcomes row"
+    deleted_article = "Program deleted article"
+    notice = "Program notice"
+    outcomes_end = "End of program outcomes"
 
     @property
     def bot_block_parts(self) -> frozenset[str]:
@@ -64,20 +92,99 @@ class PageFormat:
             {self.outcomes, self.outcomes_row, self.deleted_article, self.notice, self.outcomes_end}
         )
 
+    def name(self, template: str) -> str:
+        """The name this language writes for a canonical template name."""
+        return self.local_names.get(template, template)
+
+    def param(self, template: str, param: str) -> str:
+        """The name this language writes for a canonical parameter of a template."""
+        return self.local_params.get(template, {}).get(param, param)
+
+    def value(self, canonical: str) -> str:
+        """How this language writes a value such as ``open`` or ``yes``."""
+        return self.local_values.get(canonical, canonical)
+
+    def canonical_value(self, written: str) -> str:
+        """The canonical value for one written in this language (or in English)."""
+        lowered = written.strip().lower()
+        for canonical, local in self.local_values.items():
+            if lowered == local.lower():
+                return canonical
+        return lowered
+
+    def template_key(self, raw_name: str) -> str:
+        """The canonical name of a template as used on a page; unknown names normalized.
+
+        ``Template:`` or the language's namespace prefix is dropped first.
+        """
+        name = normalize_title(raw_name)
+        prefix, colon, rest = name.partition(":")
+        namespaces = {"template", self.template_namespace.lower()}
+        if colon and prefix.strip().lower() in namespaces:
+            name = normalize_title(rest)
+        return self._canonical_names.get(name, name)
+
+    def canonical_param(self, template: str, raw: str) -> str | None:
+        """The canonical name of a parameter written on a page, None if unknown."""
+        raw = raw.strip()
+        local = self.local_params.get(template, {})
+        for canonical, written in local.items():
+            if raw == written:
+                return canonical
+        return raw if raw in _KNOWN_PARAMS.get(template, frozenset()) else None
+
+    @cached_property
+    def _canonical_names(self) -> dict[str, str]:
+        names = {normalize_title(k): k for k in _KNOWN_PARAMS}
+        names.update({normalize_title(v): k for k, v in self.local_names.items()})
+        return names
+
+
+_KNOWN_PARAMS: dict[str, frozenset[str]] = {
+    PageFormat.details: DETAILS_PARAMS,
+    PageFormat.table_start: frozenset(),
+    PageFormat.row: ROW_PARAMS,
+    PageFormat.table_end: frozenset(),
+    PageFormat.outcomes: frozenset({"computed", "participants", "sentence"}),
+    PageFormat.outcomes_row: frozenset({"wiki", *OUTCOME_FIELDS}),
+    PageFormat.deleted_article: frozenset({"wiki", "title"}),
+    PageFormat.notice: frozenset({"message"}),
+    PageFormat.outcomes_end: frozenset(),
+}
 
 ENGLISH = PageFormat()
 
 
-def normalize_title(name: str) -> str:
-    """MediaWiki's title normalization for comparisons: underscores, spaces, first letter."""
-    name = " ".join(name.replace("_", " ").split())
-    return name[:1].upper() + name[1:]
+def _load(path: Path) -> PageFormat:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        templates: dict[str, dict[str, Any]] = data["templates"]
+        names = {key: str(entry["name"]) for key, entry in templates.items()}
+        params = {
+            key: {str(k): str(v) for k, v in (entry.get("params") or {}).items()}
+            for key, entry in templates.items()
+        }
+        values = {str(k): str(v) for k, v in data.get("values", {}).items()}
+        namespace = str(data.get("template_namespace", "Template"))
+        categories = str(data.get("category_namespace", "Category"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ConfigError(f"{path} is not a usable template translation: {error}") from error
+    return PageFormat(path.stem, namespace, categories, names, params, values)
+
+
+@cache
+def page_format(lang: str) -> PageFormat:
+    """The names for ``lang`` (English when the project has no translation for it)."""
+    path = TRANSLATIONS_DIR / f"{lang}.json"
+    return _load(path) if path.exists() else ENGLISH
+
+
+def available_formats() -> list[PageFormat]:
+    """Every language the project has template names for, English first."""
+    langs = sorted(p.stem for p in TRANSLATIONS_DIR.glob("*.json") if p.stem != "qqq")
+    return [ENGLISH, *(page_format(lang) for lang in langs if lang != "en")]
 
 
 def template_key(raw_name: str, page_format: PageFormat = ENGLISH) -> str:
-    """The normalized name of a template as used on a page (``Template:`` prefix dropped)."""
-    name = normalize_title(raw_name)
-    prefix, colon, rest = name.partition(":")
-    if colon and prefix.strip().lower() in {"template", page_format.template_namespace.lower()}:
-        name = normalize_title(rest)
-    return name
+    """The canonical name of a template as used on a page (see PageFormat.template_key)."""
+    return page_format.template_key(raw_name)

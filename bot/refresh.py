@@ -27,7 +27,12 @@ from bot.records import WikiRecords
 from bot.report import edit_summary, page_update
 from bot.store import Store
 from bot.wikis import host_of, site_for_host
-from bot.wikitext import current_outcomes_param, parse_program_page, render_program_page
+from bot.wikitext import (
+    current_outcomes_param,
+    detect_format,
+    parse_program_page,
+    render_program_page,
+)
 from bot.writer import check_may_edit, check_stop_page, default_stop_page, save
 
 log = logging.getLogger(__name__)
@@ -180,12 +185,13 @@ class Refresher:
 
     def _render(self, text: str, program: ProgramPage, computation: Computation) -> str:
         """The new text; the computed time changes only when something else does."""
-        old_computed = current_outcomes_param(text, "computed") or ""
+        fmt = detect_format(text)
+        old_computed = current_outcomes_param(text, "computed", fmt) or ""
         for computed in (old_computed, format_moment(self.clock())):
             update = page_update(
-                program, computation.outcomes, computation.notices, computed, self.messages
+                program, computation.outcomes, computation.notices, computed, self.messages, fmt
             )
-            new_text = render_program_page(text, update)
+            new_text = render_program_page(text, update, fmt)
             if new_text == text:
                 break
         return new_text

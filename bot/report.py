@@ -23,8 +23,10 @@ def notice_plain(notice: Notice, messages: Messages) -> str:
     return messages.text("notice-" + notice.key, *notice.params)
 
 
-def _template(name: str, params: Sequence[tuple[str, str]]) -> str:
-    return "{{" + name + "".join(f"|{key}={value}" for key, value in params) + "}}"
+def _template(key: str, params: Sequence[tuple[str, str]], fmt: PageFormat) -> str:
+    """A template call in the page's language (names translated, values as given)."""
+    written = "".join(f"|{fmt.param(key, name)}={value}" for name, value in params)
+    return "{{" + fmt.name(key) + written + "}}"
 
 
 def _figures(counts: Counts) -> list[tuple[str, str]]:
@@ -57,24 +59,25 @@ def outcomes_block(
     """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}."""
     if outcomes is None:
         head = [("computed", computed), ("sentence", messages.text("sentence-not-computed"))]
-        lines = [_template(fmt.outcomes, head)]
+        lines = [_template(fmt.outcomes, head, fmt)]
     else:
         head = [
             ("computed", computed),
             ("participants", str(len(outcomes.participants))),
             ("sentence", outcome_sentence(outcomes, messages)),
         ]
-        lines = [_template(fmt.outcomes, head)]
+        lines = [_template(fmt.outcomes, head, fmt)]
         for wiki, counts in outcomes.per_wiki.items():
-            lines.append(_template(fmt.outcomes_row, [("wiki", wiki), *_figures(counts)]))
-        lines.append(_template(fmt.outcomes_row, [("wiki", TOTAL), *_figures(outcomes.total)]))
+            lines.append(_template(fmt.outcomes_row, [("wiki", wiki), *_figures(counts)], fmt))
+        total = [("wiki", fmt.value(TOTAL)), *_figures(outcomes.total)]
+        lines.append(_template(fmt.outcomes_row, total, fmt))
         for article in outcomes.deleted_articles:
-            lines.append(
-                _template(fmt.deleted_article, [("wiki", article.wiki), ("title", article.title)])
-            )
+            where = [("wiki", article.wiki), ("title", article.title)]
+            lines.append(_template(fmt.deleted_article, where, fmt))
     for notice in notices:
-        lines.append(_template(fmt.notice, [("message", notice_text(notice, messages))]))
-    lines.append(_template(fmt.outcomes_end, []))
+        message = [("message", notice_text(notice, messages))]
+        lines.append(_template(fmt.notice, message, fmt))
+    lines.append(_template(fmt.outcomes_end, [], fmt))
     return "\n".join(lines)
 
 

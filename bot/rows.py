@@ -12,6 +12,7 @@ from mwparserfromhell.nodes import Node, Template, Text
 
 from bot.errors import ProgramsBotError
 from bot.pageformat import ENGLISH, PageFormat, normalize_title, template_key
+from bot.wikitext import detect_format, template_values
 
 #: Characters that no MediaWiki username contains and that would break a template.
 _FORBIDDEN = set("{}|[]<>#\n\r")
@@ -29,15 +30,20 @@ def _check(username: str, joined: str) -> None:
 def row_text(username: str, joined: str, fmt: PageFormat = ENGLISH) -> str:
     """The wikitext of one participant row, as the Join flow writes it."""
     _check(username, joined)
-    return f"{{{{{fmt.row}|username={username}|joined={joined}}}}}"
+    name, user_param, joined_param = (
+        fmt.name(fmt.row),
+        fmt.param(fmt.row, "username"),
+        fmt.param(fmt.row, "joined"),
+    )
+    return f"{{{{{name}|{user_param}={username}|{joined_param}={joined}}}}}"
 
 
 def _rows(nodes: Sequence[Node], fmt: PageFormat) -> list[tuple[int, str]]:
     found = []
     for index, node in enumerate(nodes):
         if isinstance(node, Template) and template_key(str(node.name), fmt) == fmt.row:
-            value = node.get("username").value.strip_code() if node.has("username") else ""
-            found.append((index, normalize_title(str(value))))
+            values, _ = template_values(node, fmt.row, fmt)
+            found.append((index, normalize_title(values.get("username", ""))))
     return found
 
 
@@ -49,7 +55,7 @@ def _index_of(nodes: Sequence[Node], name: str, fmt: PageFormat) -> int | None:
 
 
 def add_rows(
-    text: str, rows: Sequence[tuple[str, str]], fmt: PageFormat = ENGLISH
+    text: str, rows: Sequence[tuple[str, str]], fmt: PageFormat | None = None
 ) -> tuple[str, list[str]]:
     """Add ``(username, joined)`` rows at the end of the participants table.
 
@@ -57,6 +63,7 @@ def add_rows(
     twice never duplicates a row. A page without a table gets one after its details.
     Returns the new text and the names added.
     """
+    fmt = fmt or detect_format(text)
     code = mwparserfromhell.parse(text, skip_style_tags=True)
     nodes: list[Node] = code.nodes
     present = {name for _, name in _rows(nodes, fmt)}
@@ -94,16 +101,18 @@ def add_rows(
         )
     else:
         details = _index_of(nodes, fmt.details, fmt)
-        table = "\n".join([f"{{{{{fmt.table_start}}}}}", *new, f"{{{{{fmt.table_end}}}}}"])
+        start_name, end_name = fmt.name(fmt.table_start), fmt.name(fmt.table_end)
+        table = "\n".join([f"{{{{{start_name}}}}}", *new, f"{{{{{end_name}}}}}"])
         position = len(nodes) if details is None else details + 1
         nodes.insert(position, Text("\n\n" + table))
     return str(code), added
 
 
 def remove_rows(
-    text: str, usernames: Iterable[str], fmt: PageFormat = ENGLISH
+    text: str, usernames: Iterable[str], fmt: PageFormat | None = None
 ) -> tuple[str, list[str]]:
     """Remove the rows of these users (with their line break); returns text and names removed."""
+    fmt = fmt or detect_format(text)
     wanted = {normalize_title(name) for name in usernames}
     code = mwparserfromhell.parse(text, skip_style_tags=True)
     nodes: list[Node] = code.nodes

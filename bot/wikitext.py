@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 import mwparserfromhell
 from mwparserfromhell.nodes import Comment, Node, Template, Text
+from mwparserfromhell.nodes.extras import Parameter
 from mwparserfromhell.wikicode import Wikicode
 
 from bot.dates import parse_moment
 from bot.errors import NotAProgramError
 from bot.model import Notice, ParticipantRow, ProgramDetails, ProgramPage, Scope, Window
 from bot.pageformat import (
-    DETAILS_PARAMS,
     ENGLISH,
-    ROW_PARAMS,
     ROW_STATS,
     PageFormat,
+    available_formats,
     normalize_title,
     template_key,
 )
@@ -40,20 +40,45 @@ class PageUpdate:
     outcomes_block: str
 
 
-def _value(template: Template, name: str) -> str:
-    """A parameter's value without comments, stripped; empty when absent."""
-    if not template.has(name):
-        return ""
-    nodes = template.get(name).value.nodes
-    return "".join(str(n) for n in nodes if not isinstance(n, Comment)).strip()
+def _clean(param: Parameter) -> str:
+    """A parameter's value without comments, stripped."""
+    return "".join(str(n) for n in param.value.nodes if not isinstance(n, Comment)).strip()
 
 
-def _list(value: str, prefix: str | None = None) -> tuple[str, ...]:
+def template_values(
+    template: Template, key: str, fmt: PageFormat
+) -> tuple[dict[str, str], list[str]]:
+    """Values by canonical parameter name (the language's or English names), and the
+    names of parameters the format does not know. As in MediaWiki, the last one wins."""
+    values: dict[str, str] = {}
+    unknown: list[str] = []
+    for param in template.params:
+        raw = str(param.name).strip()
+        canonical = fmt.canonical_param(key, raw)
+        if canonical is None:
+            unknown.append(raw)
+        else:
+            values[canonical] = _clean(param)
+    return values, unknown
+
+
+def _find_param(template: Template, key: str, name: str, fmt: PageFormat) -> Parameter | None:
+    """The parameter written for canonical ``name``, under either of its names."""
+    found = None
+    for param in template.params:
+        if fmt.canonical_param(key, str(param.name)) == name:
+            found = param
+    return found
+
+
+def _list(value: str, prefixes: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Comma-separated titles, normalized, without a namespace prefix from ``prefixes``."""
     items = []
     for raw in value.split(","):
         item = normalize_title(raw)
-        if prefix and item.lower().startswith(prefix.lower() + ":"):
-            item = normalize_title(item[len(prefix) + 1 :])
+        prefix, colon, rest = item.partition(":")
+        if colon and prefix.strip().lower() in {p.lower() for p in prefixes}:
+            item = normalize_title(rest)
         if item and item not in items:
             items.append(item)
     return tuple(items)
@@ -77,70 +102,72 @@ def _top_templates(code: Wikicode, fmt: PageFormat) -> Iterator[tuple[int, str, 
             yield index, template_key(str(node.name), fmt), node
 
 
-def _unknown_params(template: Template, known: frozenset[str], where: str) -> list[Notice]:
-    return [
-        Notice("unknown-parameter", (str(p.name).strip(), "{{" + where + "}}"))
-        for p in template.params
-        if str(p.name).strip() not in known
-    ]
+def _unknown(unknown: list[str], key: str, fmt: PageFormat) -> list[Notice]:
+    return [Notice("unknown-parameter", (name, "{{" + fmt.name(key) + "}}")) for name in unknown]
 
 
 def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, list[Notice]]:
-    notices = _unknown_params(template, DETAILS_PARAMS, fmt.details)
+    values, unknown = template_values(template, fmt.details, fmt)
+    notices = _unknown(unknown, fmt.details, fmt)
     window = None
-    raw_start, raw_end = _value(template, "start"), _value(template, "end")
+    raw_start, raw_end = values.get("start", ""), values.get("end", "")
     start = parse_moment(raw_start, end_of_day=False) if raw_start else None
     end = parse_moment(raw_end, end_of_day=True) if raw_end else None
     for field_name, raw, parsed in (("start", raw_start, start), ("end", raw_end, end)):
         if not raw:
-            notices.append(Notice("missing-date", (field_name,)))
+            notices.append(Notice("missing-date", (fmt.param(fmt.details, field_name),)))
         elif parsed is None:
-            notices.append(Notice("bad-date", (field_name, raw)))
+            notices.append(Notice("bad-date", (fmt.param(fmt.details, field_name), raw)))
     if start and end:
         if end < start:
             notices.append(Notice("end-before-start", (raw_start, raw_end)))
         else:
             window = Window(start, end)
 
-    wikis = _wiki_hosts(_value(template, "wikis"))
+    wikis = _wiki_hosts(values.get("wikis", ""))
     if not wikis:
         notices.append(Notice("no-wikis"))
 
-    depth_raw = _value(template, "category_depth") or "0"
+    depth_raw = values.get("category_depth") or "0"
     depth = int(depth_raw) if depth_raw.isdigit() else -1
     if not 0 <= depth <= MAX_CATEGORY_DEPTH:
         notices.append(Notice("bad-category-depth", (depth_raw, str(MAX_CATEGORY_DEPTH))))
         depth = 0
 
-    count_raw = _value(template, "count_facilitators").lower()
-    if count_raw not in _YES | _NO:
-        notices.append(Notice("bad-yes-no", ("count_facilitators", count_raw)))
+    count_raw = values.get("count_facilitators", "")
+    count = fmt.canonical_value(count_raw) if count_raw else "no"
+    if count not in _YES | _NO:
+        notices.append(
+            Notice("bad-yes-no", (fmt.param(fmt.details, "count_facilitators"), count_raw))
+        )
 
-    registration = _value(template, "registration").lower() or "open"
+    registration_raw = values.get("registration", "")
+    registration = fmt.canonical_value(registration_raw) if registration_raw else "open"
     if registration not in {"open", "closed"}:
-        notices.append(Notice("bad-registration", (registration,)))
+        notices.append(Notice("bad-registration", (registration_raw,)))
 
     details = ProgramDetails(
-        name=_value(template, "name"),
-        organizer=normalize_title(_value(template, "organizer")),
-        facilitators=_list(_value(template, "facilitators")),
+        name=values.get("name", ""),
+        organizer=normalize_title(values.get("organizer", "")),
+        facilitators=_list(values.get("facilitators", "")),
         window=window,
         wikis=wikis,
         registration=registration,
-        campaign=_value(template, "campaign"),
+        campaign=values.get("campaign", ""),
         scope=Scope(
-            categories=_list(_value(template, "categories"), "Category"),
+            categories=_list(values.get("categories", ""), ("Category", fmt.category_namespace)),
             category_depth=depth,
-            templates=_list(_value(template, "templates"), fmt.template_namespace),
-            articles=_list(_value(template, "articles")),
+            templates=_list(values.get("templates", ""), ("Template", fmt.template_namespace)),
+            articles=_list(values.get("articles", "")),
         ),
-        count_facilitators=count_raw in _YES,
+        count_facilitators=count in _YES,
     )
     return details, notices
 
 
-def parse_program_page(text: str, fmt: PageFormat = ENGLISH) -> ProgramPage:
+def parse_program_page(text: str, fmt: PageFormat | None = None) -> ProgramPage:
     """Read a program page; raises NotAProgramError when it has no {{Program details}}."""
+    fmt = fmt or detect_format(text)
     code = mwparserfromhell.parse(text, skip_style_tags=True)
     notices: list[Notice] = []
     details_templates = []
@@ -164,12 +191,13 @@ def parse_program_page(text: str, fmt: PageFormat = ENGLISH) -> ProgramPage:
         if key != fmt.row:
             continue
         position += 1
-        username = normalize_title(_value(template, "username"))
+        values, unknown = template_values(template, fmt.row, fmt)
+        username = normalize_title(values.get("username", ""))
         inside = (start_at is None or index > start_at) and (end_at is None or index < end_at)
         if not inside:
             notices.append(Notice("row-outside-table", (username or "?",)))
             continue
-        notices.extend(_unknown_params(template, ROW_PARAMS, fmt.row))
+        notices.extend(_unknown(unknown, fmt.row, fmt))
         if not username:
             notices.append(Notice("row-without-username", (str(position + 1),)))
             continue
@@ -177,8 +205,8 @@ def parse_program_page(text: str, fmt: PageFormat = ENGLISH) -> ProgramPage:
             notices.append(Notice("duplicate-user", (username,)))
             continue
         seen_users.add(username)
-        stats = tuple((name, _value(template, name)) for name in ROW_STATS)
-        rows.append(ParticipantRow(position, username, _value(template, "joined"), stats))
+        stats = tuple((name, values.get(name, "")) for name in ROW_STATS)
+        rows.append(ParticipantRow(position, username, values.get("joined", ""), stats))
 
     if not details_templates:
         nested = [
@@ -188,21 +216,22 @@ def parse_program_page(text: str, fmt: PageFormat = ENGLISH) -> ProgramPage:
         ]
         if nested:
             raise NotAProgramError(
-                f"{{{{{fmt.details}}}}} is only found nested inside other markup; "
+                f"{{{{{fmt.name(fmt.details)}}}}} is only found nested inside other markup; "
                 "it must stand on its own in the page"
             )
-        raise NotAProgramError(f"the page does not use {{{{{fmt.details}}}}}")
+        raise NotAProgramError(f"the page does not use {{{{{fmt.name(fmt.details)}}}}}")
     if len(details_templates) > 1:
-        notices.append(Notice("several-details", ("{{" + fmt.details + "}}",)))
+        notices.append(Notice("several-details", ("{{" + fmt.name(fmt.details) + "}}",)))
     if rows and start_at is None:
-        notices.append(Notice("no-table-start", ("{{" + fmt.table_start + "}}",)))
+        notices.append(Notice("no-table-start", ("{{" + fmt.name(fmt.table_start) + "}}",)))
     if start_at is not None and end_at is None:
-        notices.append(Notice("no-table-end", ("{{" + fmt.table_end + "}}",)))
+        notices.append(Notice("no-table-end", ("{{" + fmt.name(fmt.table_end) + "}}",)))
 
     top_ids = {id(t) for _, _, t in top}
     for template in code.filter_templates(recursive=True):
         if id(template) not in top_ids and template_key(str(template.name), fmt) == fmt.row:
-            notices.append(Notice("nested-row", (_value(template, "username") or "?",)))
+            nested_values, _ = template_values(template, fmt.row, fmt)
+            notices.append(Notice("nested-row", (nested_values.get("username") or "?",)))
 
     details, detail_notices = _read_details(details_templates[0], fmt)
     return ProgramPage(details, tuple(rows), tuple(detail_notices + notices))
@@ -234,32 +263,36 @@ def _block_range(code: Wikicode, fmt: PageFormat) -> tuple[int, int] | None:
     return None
 
 
-def current_outcomes_param(text: str, name: str, fmt: PageFormat = ENGLISH) -> str | None:
+def current_outcomes_param(text: str, name: str, fmt: PageFormat | None = None) -> str | None:
     """A parameter of the page's {{Program outcomes}}, e.g. ``computed``; None if absent."""
+    fmt = fmt or detect_format(text)
     code = mwparserfromhell.parse(text, skip_style_tags=True)
     for _, key, template in _top_templates(code, fmt):
         if key == fmt.outcomes:
-            return _value(template, name)
+            return template_values(template, key, fmt)[0].get(name, "")
     return None
 
 
-def _set_param(template: Template, name: str, value: str) -> None:
-    if template.has(name):
-        if _value(template, name) != value:
-            template.add(name, value, preserve_spacing=True)
+def _set_param(template: Template, key: str, name: str, value: str, fmt: PageFormat) -> None:
+    """Set a bot-owned parameter under the name the page already uses, else the language's."""
+    existing = _find_param(template, key, name, fmt)
+    if existing is not None:
+        if _clean(existing) != value:
+            template.add(existing.name, value, preserve_spacing=True)
     elif value:
-        template.add(name, value, preserve_spacing=True)
+        template.add(fmt.param(key, name), value, preserve_spacing=True)
 
 
-def render_program_page(text: str, update: PageUpdate, fmt: PageFormat = ENGLISH) -> str:
+def render_program_page(text: str, update: PageUpdate, fmt: PageFormat | None = None) -> str:
     """Write ``update`` into ``text``, changing only the bot-owned fields and block."""
+    fmt = fmt or detect_format(text)
     code = mwparserfromhell.parse(text, skip_style_tags=True)
     row_templates = [t for _, key, t in _top_templates(code, fmt) if key == fmt.row]
     for position, stats in update.row_stats.items():
         template = row_templates[position]
         for name in ROW_STATS:
             if name in stats:
-                _set_param(template, name, stats[name])
+                _set_param(template, fmt.row, name, stats[name], fmt)
 
     block = _block_range(code, fmt)
     nodes: list[Node] = code.nodes
@@ -276,15 +309,28 @@ def render_program_page(text: str, update: PageUpdate, fmt: PageFormat = ENGLISH
     return str(code)
 
 
-def read_outcome_rows(text: str, fmt: PageFormat = ENGLISH) -> dict[str, dict[str, str]]:
+def read_outcome_rows(text: str, fmt: PageFormat | None = None) -> dict[str, dict[str, str]]:
     """The per-wiki figures of the page's outcomes block, as written (wiki -> field -> value)."""
+    fmt = fmt or detect_format(text)
     code = mwparserfromhell.parse(text, skip_style_tags=True)
     rows = {}
     for _, key, template in _top_templates(code, fmt):
         if key == fmt.outcomes_row:
-            rows[_value(template, "wiki")] = {
-                str(p.name).strip(): _value(template, str(p.name).strip())
-                for p in template.params
-                if str(p.name).strip() != "wiki"
-            }
+            values, _ = template_values(template, key, fmt)
+            wiki = values.pop("wiki", "")
+            rows[fmt.canonical_value(wiki) if wiki else wiki] = values
     return rows
+
+
+def detect_format(text: str) -> PageFormat:
+    """The language a program page is written in, told by its {{Program details}} name."""
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    names = {
+        normalize_title(str(node.name)).partition(":")[2] or normalize_title(str(node.name))
+        for node in code.nodes
+        if isinstance(node, Template)
+    }
+    for fmt in available_formats()[1:]:
+        if normalize_title(fmt.name(fmt.details)) in names:
+            return fmt
+    return ENGLISH
