@@ -109,6 +109,7 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
 def _refresh(options: argparse.Namespace) -> int:
     import pywikibot
 
+    from bot.botconfig import load_bot_config
     from bot.errors import ProgramsBotError
     from bot.messages import Messages
     from bot.refresh import Refresher
@@ -127,6 +128,7 @@ def _refresh(options: argparse.Namespace) -> int:
         messages=messages,
         stop_page=options.stop_page,
         simulate=bool(pywikibot.config.simulate),
+        config=load_bot_config(_config_dir()),
     )
     if options.all:
         template = pywikibot.Page(site, "Template:Program details")
@@ -189,11 +191,12 @@ def _worker(options: argparse.Namespace) -> int:
 
     import pywikibot
 
+    from bot.botconfig import load_bot_config
     from bot.store import Store, default_url
     from bot.worker import Worker
 
     store = Store(options.db or default_url(_config_dir()))
-    worker = Worker(store, stop_page=options.stop_page)
+    worker = Worker(store, stop_page=options.stop_page, config=load_bot_config(_config_dir()))
     if options.once:
         result = worker.run_once()
         pywikibot.info(

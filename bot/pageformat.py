@@ -84,6 +84,9 @@ class PageFormat:
     deleted_article = "Program deleted article"
     notice = "Program notice"
     outcomes_end = "End of program outcomes"
+    participant_marker = "Participant editor"
+    instructor_marker = "Program instructor"
+    assignment_marker = "Program assignment"
 
     @property
     def bot_block_parts(self) -> frozenset[str]:
@@ -150,6 +153,9 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
     PageFormat.notice: frozenset({"message"}),
     PageFormat.outcomes_end: frozenset(),
+    PageFormat.participant_marker: frozenset({"program", "role"}),
+    PageFormat.instructor_marker: frozenset({"program", "role"}),
+    PageFormat.assignment_marker: frozenset({"program", "user", "term"}),
 }
 
 ENGLISH = PageFormat()

@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 import pywikibot
 from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.exceptions import IsRedirectPageError, NoPageError
+from pywikibot.site import APISite
 
+from bot.autoedits import AutoEditor
+from bot.botconfig import BotConfig
 from bot.dates import format_moment
 from bot.errors import (
     ConflictError,
@@ -23,6 +26,7 @@ from bot.fetch import check_users, fetch_wiki
 from bot.messages import Messages
 from bot.metrics import Outcomes, compute_outcomes
 from bot.model import Notice, ProgramPage
+from bot.pageformat import PageFormat
 from bot.records import WikiRecords
 from bot.report import edit_summary, page_update
 from bot.store import Store
@@ -87,8 +91,10 @@ class Refresher:
         stop_page: str | None = None,
         simulate: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        config: BotConfig | None = None,
     ) -> None:
         self.store = store
+        self.config = config or BotConfig()
         self.messages = messages or Messages()
         self.stop_page = stop_page
         self.simulate = simulate
@@ -177,6 +183,7 @@ class Refresher:
                 log.warning("edit conflict on [[%s]]; reading it again", page.title())
                 continue
             self._remember(key, computation)
+            self._automatic_edits(site, page.title(), program, detect_format(text))
             return replace(result, saved_revid=revid)
         raise EditRefusedError(
             f"[[{page.title()}]] kept changing while the bot refreshed it "
@@ -195,6 +202,25 @@ class Refresher:
             if new_text == text:
                 break
         return new_text
+
+    def _automatic_edits(
+        self, site: APISite, title: str, program: ProgramPage, fmt: PageFormat
+    ) -> None:
+        """Instructor markers and talk-page notices, where the wiki turned them on.
+
+        Made after the bot saved the program page, not on every unchanged refresh, so
+        a refresh that changes nothing reads no user or talk page either.
+        """
+        auto = AutoEditor(
+            site,
+            self.config.wiki(host_of(site)),
+            fmt,
+            messages=self.messages,
+            stop_page=self.stop_page,
+        )
+        details = program.details
+        auto.instructors(title, [details.organizer, *details.facilitators])
+        auto.assignments(title, details.scope.articles)
 
     def _remember(self, key: str, computation: Computation) -> None:
         if self.simulate:

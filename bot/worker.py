@@ -17,6 +17,8 @@ from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.exceptions import IsRedirectPageError, NoPageError
 from pywikibot.site import APISite
 
+from bot.autoedits import AutoEditor
+from bot.botconfig import BotConfig
 from bot.errors import (
     ConflictError,
     EditRefusedError,
@@ -27,11 +29,12 @@ from bot.errors import (
     WikiAccessError,
 )
 from bot.messages import Messages
+from bot.pageformat import PageFormat
 from bot.refresh import Refresher
 from bot.rows import BadUsernameError, add_rows, remove_rows
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, JoinRequest, Store
 from bot.wikis import site_for_host
-from bot.wikitext import parse_program_page
+from bot.wikitext import detect_format, parse_program_page
 from bot.writer import check_may_edit, check_stop_page, default_stop_page, save
 
 log = logging.getLogger(__name__)
@@ -85,8 +88,10 @@ class Worker:
         stop_page: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sites: Callable[[str], APISite] = site_for_host,
+        config: BotConfig | None = None,
     ) -> None:
         self.store = store
+        self.config = config or BotConfig()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.messages = messages or Messages()
         self.stop_page = stop_page
@@ -133,11 +138,20 @@ class Worker:
             site = self.sites(wiki)
             for _attempt in range(MAX_ATTEMPTS):
                 try:
-                    revid = self._edit(site, title, requests)
+                    revid, added, removed, fmt = self._edit(site, title, requests)
                 except ConflictError:
                     log.info("edit conflict on [[%s]]; reading it again", title)
                     continue
                 self.store.finish_joins(ids, APPLIED, self.clock(), revid=revid)
+                auto = AutoEditor(
+                    site,
+                    self.config.wiki(wiki),
+                    fmt,
+                    messages=self.messages,
+                    stop_page=self.stop_page,
+                )
+                auto.joined(title, added)
+                auto.left(title, removed)
                 return RoundResult(applied=len(ids))
             raise WikiAccessError(f"{MAX_ATTEMPTS} edit conflicts in a row")
         except (UnknownWikiError, NotAProgramError, BadUsernameError) as error:
@@ -152,8 +166,14 @@ class Worker:
             log.warning("joins to [[%s]] on %s wait: %s", title, wiki, error)
             return RoundResult(waiting=len(ids))
 
-    def _edit(self, site: APISite, title: str, requests: Sequence[JoinRequest]) -> int:
-        """Read the page, add and remove rows, save against the revision read."""
+    def _edit(
+        self, site: APISite, title: str, requests: Sequence[JoinRequest]
+    ) -> tuple[int, list[str], list[str], PageFormat]:
+        """Read the page, add and remove rows, save against the revision read.
+
+        Returns the revision that has the rows, who was added, who removed, and the
+        page's language.
+        """
         page = pywikibot.Page(site, title)
         try:
             text = page.get()
@@ -161,18 +181,20 @@ class Worker:
             raise NotAProgramError(f"[[{title}]] is not a program: {error}") from error
         except PywikibotError as error:
             raise WikiAccessError(f"[[{title}]] cannot be read: {error}") from error
-        parse_program_page(text)
+        fmt = detect_format(text)
+        parse_program_page(text, fmt)
         check_may_edit(page)
         joins = [r for r in requests if r.action == JOIN]
         leaves = [r for r in requests if r.action == LEAVE and self._flow_added(r)]
         new_text, added = add_rows(
-            text, [(r.username, r.created_at.date().isoformat()) for r in joins]
+            text, [(r.username, r.created_at.date().isoformat()) for r in joins], fmt
         )
-        new_text, removed = remove_rows(new_text, [r.username for r in leaves])
+        new_text, removed = remove_rows(new_text, [r.username for r in leaves], fmt)
         if new_text == text:
-            return int(page.latest_revision_id)  # already as asked: nothing to write
+            return int(page.latest_revision_id), [], [], fmt  # already as asked
         check_stop_page(site, self.stop_page or default_stop_page(site))
-        return save(page, new_text, join_summary(added, removed, self.messages))
+        summary = join_summary(added, removed, self.messages)
+        return save(page, new_text, summary), added, removed, fmt
 
     def _flow_added(self, leave: JoinRequest) -> bool:
         """Leaving removes only a row the Join flow added, never one an organizer wrote."""
@@ -185,7 +207,9 @@ class Worker:
         pages: dict[tuple[str, str], list[int]] = {}
         for request in pending:
             pages.setdefault((request.wiki, request.title), []).append(request.id)
-        refresher = Refresher(self.store, messages=self.messages, stop_page=self.stop_page)
+        refresher = Refresher(
+            self.store, messages=self.messages, stop_page=self.stop_page, config=self.config
+        )
         done = 0
         for (wiki, title), ids in pages.items():
             if not self.store.claim_page(wiki, title, self.worker_id, self.clock(), LEASE):

@@ -46,14 +46,14 @@ def check_may_edit(page: pywikibot.Page) -> None:
         )
 
 
-def save(page: pywikibot.Page, new_text: str, summary: str) -> int:
+def save(page: pywikibot.Page, new_text: str, summary: str, *, create: bool = False) -> int:
     """Save against the revision that was read; returns the new revision id.
 
     The page object must be the one whose text was read: its revision goes along as
     ``baserevid``, so the wiki merges a newer edit or reports a conflict, never
     overwrites it.
     """
-    base_revid = page.latest_revision_id
+    base_revid = page.latest_revision_id if page.exists() else None
     page.text = new_text
     try:
         # Conflicts are detected by revision id only. With a basetimestamp (which
@@ -64,7 +64,8 @@ def save(page: pywikibot.Page, new_text: str, summary: str) -> int:
             summary=summary,
             bot=True,
             minor=False,
-            nocreate=True,
+            nocreate=not create,
+            createonly=create and base_revid is None,
             watch="nochange",
             baserevid=base_revid,
             basetimestamp=None,  # None makes Pywikibot leave the parameter out
