@@ -64,6 +64,19 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "End of program outcomes": ((), ()),
 }
 
+#: Templates outside the program page: user pages, article talk pages, course timelines.
+OTHER_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Participant editor": (("program", "role"), ()),
+    "Program instructor": (("program", "role"), ()),
+    "Program assignment": (("program", "user", "term"), ()),
+    "Start of program timeline": ((), ()),
+    "Start of program week": (("number", "title", "start"), ()),
+    "End of program week": ((), ()),
+}
+
+#: Every English template file in wikitemplates/templates/.
+TEMPLATES = {**FORMAT, **OTHER_TEMPLATES}
+
 # What the TemplateData extension (1.39) accepts; see TemplateDataValidator.php.
 TEMPLATEDATA_TYPES = {
     "content",
@@ -123,7 +136,7 @@ def transcluded_part(name: str) -> str:
 
 
 def test_one_file_per_template_of_the_format() -> None:
-    assert set(template_files()) == set(FORMAT)
+    assert set(template_files()) == set(TEMPLATES)
 
 
 def test_template_names_and_params_match_the_bots_page_format() -> None:
@@ -147,7 +160,7 @@ def test_template_names_and_params_match_the_bots_page_format() -> None:
     assert tuple(pageformat.OUTCOME_FIELDS) == OUTCOME_FIELDS
 
 
-@pytest.mark.parametrize("name", sorted(FORMAT))
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_templatedata_is_valid_and_documents_every_parameter(name: str) -> None:
     data = templatedata(name)
     assert set(data) <= TEMPLATEDATA_ROOT_KEYS
@@ -155,7 +168,7 @@ def test_templatedata_is_valid_and_documents_every_parameter(name: str) -> None:
     assert data.get("format") in {"inline", "block"}
     params = data["params"]
     assert isinstance(params, dict)
-    organizer_owned, bot_owned = FORMAT[name]
+    organizer_owned, bot_owned = TEMPLATES[name]
     assert set(params) == {*organizer_owned, *bot_owned}
     for param_name, param in params.items():
         where = f"{name}.{param_name}"
@@ -180,11 +193,11 @@ def test_templatedata_is_valid_and_documents_every_parameter(name: str) -> None:
         ]
 
 
-@pytest.mark.parametrize("name", sorted(FORMAT))
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_templates_need_no_lua_and_take_only_format_params(name: str) -> None:
     body = transcluded_part(name)
     assert "#invoke" not in body
-    organizer_owned, bot_owned = FORMAT[name]
+    organizer_owned, bot_owned = TEMPLATES[name]
     used = set(re.findall(r"\{\{\{([^{}|]+)[|}]", body))
     assert used <= {*organizer_owned, *bot_owned}, used
     # Everything shown comes from the page only when it is transcluded.
@@ -193,7 +206,7 @@ def test_templates_need_no_lua_and_take_only_format_params(name: str) -> None:
 
 def test_readme_documents_every_template_and_parameter() -> None:
     readme = README.read_text(encoding="utf-8")
-    for name, (organizer_owned, bot_owned) in FORMAT.items():
+    for name, (organizer_owned, bot_owned) in TEMPLATES.items():
         assert f"{{{{{name}" in readme, name
         for param in (*organizer_owned, *bot_owned):
             assert f"`{param}`" in readme, f"{name}: {param}"
@@ -332,22 +345,22 @@ DASH = "\u2013"  # the en dash between dates, and shown for a row without a user
 def test_templates_save_with_templatedata_and_are_not_categorized(wikis: Any) -> None:
     client = install_templates(wikis)
     api = wikis.content.api_url
-    for name in FORMAT:
+    for name in TEMPLATES:
         assert client.get_text(f"Template:{name}") is not None
         parsed = parse(api, page=f"Template:{name}")
         assert categories(parsed) == set(), name
         # (Links between the documentation pages may be cached red: saved in turn.)
         assert_no_errors(parsed["text"], all_templates_exist=False)
     # The TemplateData extension stored each block (it answers per page).
-    titles = "|".join(f"Template:{name}" for name in FORMAT)
+    titles = "|".join(f"Template:{name}" for name in TEMPLATES)
     body = requests.get(
         api,
         params={"action": "templatedata", "titles": titles, "format": "json", "formatversion": "2"},
         timeout=60,
     ).json()
     stored = {page["title"]: page for page in body["pages"].values()}
-    assert set(stored) == {f"Template:{name}" for name in FORMAT}
-    for name, (organizer_owned, bot_owned) in FORMAT.items():
+    assert set(stored) == {f"Template:{name}" for name in TEMPLATES}
+    for name, (organizer_owned, bot_owned) in TEMPLATES.items():
         assert set(stored[f"Template:{name}"]["params"]) == {*organizer_owned, *bot_owned}
 
 
