@@ -1,0 +1,425 @@
+"""The gadget's pages and messages, without a wiki: bot/gadget.py, i18n/gadget, the script."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot import PROJECT_ROOT, gadget
+from bot.errors import ConfigError
+from bot.gadget import (
+    DEFINITION_PAGE,
+    DESCRIPTION_PAGE,
+    PLACEHOLDER,
+    SCRIPT_PAGE,
+    SECTION_PAGE,
+    STYLE_PAGE,
+    api_origin,
+    definition_line,
+    gadget_config,
+    gadget_pages,
+    merge_definition,
+    messages,
+    script_json,
+)
+
+I18N = PROJECT_ROOT / "i18n" / "gadget"
+SCRIPT = PROJECT_ROOT / "wikitemplates" / "gadget" / "programs-bot.js"
+STYLE = PROJECT_ROOT / "wikitemplates" / "gadget" / "programs-bot.css"
+API_SOURCES = PROJECT_ROOT / "gadget_api"
+JSMINPLUS = Path("/usr/share/mediawiki/includes/libs/jsminplus.php")
+API = "https://programs-bot.toolforge.org"
+PREFIX = "programs-bot-gadget-"
+#: Error codes the gadget makes itself (no answer at all; a code it does not know).
+LOCAL_ERROR_CODES = {"network", "unknown"}
+#: MediaWiki 1.39's own patterns (MediaWikiGadgetsDefinitionRepo::listFromDefinition and
+#: ::newFromDefinition), to check the line as the Gadgets extension reads it.
+MW_HEADING = re.compile(r"^==+ *([^*:\s|]+)\s*(?<!=)==+\s*$")
+MW_GADGET = re.compile(
+    r"^\*+ *([a-zA-Z](?:[-_:.\w ]*[a-zA-Z0-9])?)(\s*\[.*?\])?\s*((\|[^|]*)+)\s*$"
+)
+
+
+def load(lang: str) -> dict[str, str]:
+    data = json.loads((I18N / f"{lang}.json").read_text(encoding="utf-8"))
+    assert isinstance(data.get("@metadata"), dict), f"{lang}.json has no @metadata"
+    return {k: v for k, v in data.items() if not k.startswith("@")}
+
+
+def translations() -> list[str]:
+    return sorted(p.stem for p in I18N.glob("*.json") if p.stem not in ("en", "qqq"))
+
+
+def config_of(script: str) -> dict[str, Any]:
+    """The object the deploy step put in place of the placeholder."""
+    start = script.index("/*CONFIG*/") + len("/*CONFIG*/")
+    end = script.index("/*END*/", start)
+    result: dict[str, Any] = json.loads(script[start:end])
+    return result
+
+
+def api_error_codes() -> set[str]:
+    """Every error code the Join API's source can answer with, and the popup's codes."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in API_SOURCES.glob("*.py"))
+    codes = set(
+        re.findall(r'(?:ApiError|OAuthFlowError|_json_error)\(\s*\d+,\s*"([a-z][a-z-]*)"', source)
+    )
+    codes |= set(re.findall(r'error_body\(\s*"([a-z][a-z-]*)"', source))
+    from gadget_api.app import _HTTP_CODES
+
+    return codes | set(_HTTP_CODES.values())
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+def test_every_english_message_is_documented_and_prefixed() -> None:
+    en, qqq = load("en"), load("qqq")
+    assert all(key.startswith(PREFIX) for key in en)
+    assert set(qqq) == set(en), {"undocumented": set(en) - set(qqq), "stray": set(qqq) - set(en)}
+    assert all(text.strip() for text in qqq.values())
+    assert all(text.strip() and text == text.strip() for text in en.values())
+
+
+@pytest.mark.parametrize("lang", translations())
+def test_translations_have_no_unknown_keys_and_the_same_parameters(lang: str) -> None:
+    en, translated = load("en"), load(lang)
+    assert translated, f"{lang}.json is empty"
+    assert set(translated) <= set(en), set(translated) - set(en)
+    for key, text in translated.items():
+        assert set(re.findall(r"\$\d", text)) == set(re.findall(r"\$\d", en[key])), key
+        assert text.count("{{") == text.count("}}"), key
+
+
+def test_at_least_german_is_there() -> None:
+    assert "de" in translations()
+    assert load("de")[PREFIX + "join"] == "Teilnehmen"
+
+
+@pytest.mark.parametrize("lang", ["en", *translations()])
+def test_numbers_go_through_plural(lang: str) -> None:
+    texts = load(lang)
+    for key in (PREFIX + "participants", PREFIX + "error-rate-limited"):
+        if key in texts:
+            assert "{{PLURAL:$1|" in texts[key], (lang, key)
+
+
+def test_the_api_s_every_error_code_has_a_message() -> None:
+    codes = api_error_codes()
+    # The README's table and the popup's codes, as a floor for the source scan above.
+    assert {
+        "missing-token",
+        "invalid-token",
+        "wrong-wiki",
+        "origin-not-allowed",
+        "user-blocked",
+        "unknown-wiki",
+        "not-a-program",
+        "registration-closed",
+        "program-ended",
+        "not-joined",
+        "removed-by-organizer",
+        "rate-limited",
+        "wiki-unavailable",
+        "store-unavailable",
+        "bad-json",
+        "body-too-large",
+        "unknown-field",
+        "not-found",
+        "oauth-cancelled",
+        "oauth-refused",
+        "oauth-unavailable",
+        "oauth-no-session",
+        "oauth-mismatch",
+        "oauth-expired",
+    } <= codes
+    en = load("en")
+    missing = {code for code in codes if f"{PREFIX}error-{code}" not in en}
+    assert not missing
+    # No message for a code nobody sends.
+    error_keys = {key.removeprefix(f"{PREFIX}error-") for key in en if "-error-" in key}
+    assert error_keys <= codes | LOCAL_ERROR_CODES | {"internal-error"}
+
+
+def test_the_script_uses_only_messages_that_exist_and_every_message_is_used() -> None:
+    source = SCRIPT.read_text(encoding="utf-8")
+    en = load("en")
+    literals = set(re.findall(r"'(programs-bot-gadget-[a-z0-9-]*)'", source))
+    full = {key for key in literals if not key.endswith("-")}
+    prefixes = literals - full
+    assert full, "the script names no message"
+    assert full <= set(en), full - set(en)
+    assert prefixes == {PREFIX + "error-"}  # the only key the script builds: error codes
+    wiki_only = set(gadget.WIKI_MESSAGES)
+    unused = {k for k in en if k not in full and k not in wiki_only and "-error-" not in k}
+    assert not unused
+
+
+def test_messages_fall_back_to_english_key_by_key() -> None:
+    en, de = load("en"), load("de")
+    merged = messages("de")
+    assert set(merged) == set(en)
+    for key in en:
+        assert merged[key] == de.get(key, en[key])
+    assert any(key not in de for key in en), "the test wants an untranslated German key"
+    assert messages("fr") == en  # no file: English
+    with pytest.raises(ConfigError):
+        messages("../en")
+
+
+# -- the script and the pages ----------------------------------------------------------------
+
+
+def test_gadget_pages_fill_in_the_configuration() -> None:
+    pages = gadget_pages(API + "/", "de")
+    assert set(pages) == {SCRIPT_PAGE, STYLE_PAGE, DESCRIPTION_PAGE, SECTION_PAGE}
+    script = pages[SCRIPT_PAGE]
+    assert PLACEHOLDER not in script and script.count("/*CONFIG*/") == 1
+    config = config_of(script)
+    assert config == gadget_config(API, "de")
+    assert config["apiUrl"] == API and config["apiOrigin"] == API and config["lang"] == "de"
+    # The wiki's language complete (English where untranslated), the others their own only.
+    de_messages = config["messages"]["de"]
+    assert de_messages[PREFIX + "join"] == "Teilnehmen"
+    assert set(de_messages) == set(load("en")) - set(gadget.WIKI_MESSAGES)
+    assert config["messages"]["en"] == {
+        k: v for k, v in load("en").items() if k not in gadget.WIKI_MESSAGES
+    }
+    assert pages[DESCRIPTION_PAGE] == load("de")[PREFIX + "description"]
+    assert pages[SECTION_PAGE] == load("de")[PREFIX + "section"]
+    assert pages[STYLE_PAGE] == STYLE.read_text(encoding="utf-8").rstrip()
+    # Only what follows the placeholder is the source as written.
+    source = SCRIPT.read_text(encoding="utf-8")
+    assert script.split("/*END*/", 1)[1] == source.split(PLACEHOLDER, 1)[1].rstrip()
+
+
+def test_gadget_pages_are_stored_as_given() -> None:
+    """MediaWiki trims trailing whitespace and runs the pre-save transform, on JS pages too."""
+    for text in gadget_pages(API, "en").values():
+        assert text == text.rstrip() and "\r" not in text
+        assert "~~~" not in text
+        assert not re.search(r"\{\{\s*(safe)?subst:", text, re.I)
+        assert not re.search(r"\[\[[^\]]*\|\]\]", text)  # the pipe trick
+
+
+def test_only_some_languages_on_request() -> None:
+    config = gadget_config(API, "en", languages=["en"])
+    assert set(config["messages"]) == {"en"}
+    config = gadget_config(API, "en")
+    assert set(config["messages"]) == {"en", *translations()}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "ftp://example.org",
+        "example.org",
+        "https://",
+        "https://example.org/?x=1",
+        "https://example.org/#top",
+        "https://user:pw@example.org",
+        "https://example.org:99999",
+        "https://exa mple.org",
+    ],
+)
+def test_bad_api_urls_are_refused(bad: str) -> None:
+    with pytest.raises(ConfigError):
+        gadget_pages(bad, "en")
+
+
+def test_api_origin() -> None:
+    assert api_origin("https://Tools.Example.org/programs") == "https://tools.example.org"
+    assert api_origin("https://example.org:443/x") == "https://example.org"
+    assert api_origin("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert api_origin("http://[::1]:8000/") == "http://[::1]:8000"
+
+
+def test_the_configuration_cannot_break_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    evil = (
+        "*/ alert(1) /* </script><script>alert(2)</script> <!-- --> ~~~~ {{subst:CURRENTYEAR}} "
+        "[[Help:Contents|]] /*END*/ \u2028\u2029 \\ \" '"
+    )
+    texts = load("en")
+    texts[PREFIX + "join"] = evil
+    (tmp_path / "en.json").write_text(json.dumps({"@metadata": {}, **texts}), encoding="utf-8")
+    monkeypatch.setattr(gadget, "MESSAGES_DIR", tmp_path)
+    script = gadget_pages(API + "/a'b", "en")[SCRIPT_PAGE]
+    head = script.split("/*END*/", 1)[0]
+    for forbidden in ("</", "<!--", "*/", "~", "{{", "[[", "|", "\u2028", "\u2029"):
+        assert forbidden not in head.removeprefix("var programsBotConfig = /*CONFIG*/"), forbidden
+    config = config_of(script)
+    assert config["messages"]["en"][PREFIX + "join"] == evil
+    assert config["apiUrl"] == API + "/a'b"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_script_json_round_trips_and_stays_inert(value: Any) -> None:
+    text = script_json(value)
+    assert json.loads(text) == value
+    for forbidden in ("<", ">", "&", "~", "|", "*/", "\u2028", "\u2029"):
+        assert forbidden not in text
+    assert not re.search(r"(?<!\\)/", text)  # every slash escaped
+
+
+@given(st.text())
+def test_a_string_never_shows_brackets(value: str) -> None:
+    assert not set(script_json(value)) & set("[]{}")
+
+
+def test_the_script_is_ecmascript_5() -> None:
+    """MediaWiki 1.39 validates gadget scripts with JSMinPlus, which knows ES5 only: a
+    script it cannot parse is replaced by an error on the wiki. Run that same parser."""
+    php = shutil.which("php")
+    if php is None or not JSMINPLUS.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"php and {JSMINPLUS} required under CI=true", pytrace=False)
+        pytest.skip(f"php or {JSMINPLUS} not available")
+    code = (
+        "require $argv[1]; $p = new JSParser();"
+        " try { @$p->parse(stream_get_contents(STDIN), 'programs-bot.js', 1); echo 'ok'; }"
+        " catch (Exception $e) { echo $e->getMessage(); }"
+    )
+    for script in (SCRIPT.read_text(encoding="utf-8"), gadget_pages(API, "de")[SCRIPT_PAGE]):
+        result = subprocess.run(
+            [php, "-r", code, str(JSMINPLUS)],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.stdout == "ok", result.stdout + result.stderr
+
+
+def test_the_script_stops_on_pages_without_a_program() -> None:
+    source = SCRIPT.read_text(encoding="utf-8")
+    assert source.startswith("var programsBotConfig = " + PLACEHOLDER + ";\n")
+    assert "!$( '.programs-bot-program' ).length" in source
+    assert "mw.hook( 'wikipage.content' ).add(" in source
+
+
+# -- MediaWiki:Gadgets-definition --------------------------------------------------------------
+
+
+def parse_line(line: str) -> tuple[str, list[str], list[str]]:
+    """Name, options and pages of a definition line, as the Gadgets extension reads it."""
+    match = MW_GADGET.match(line)
+    assert match, line
+    options = [o.strip() for o in (match.group(2) or "").strip(" []").split("|") if o.strip()]
+    pages = [p.strip() for p in match.group(3).split("|") if p.strip()]
+    return match.group(1), options, pages
+
+
+def test_definition_line_as_mediawiki_reads_it() -> None:
+    name, options, pages = parse_line(definition_line())
+    assert name == "programs-bot"
+    assert pages == ["programs-bot.js", "programs-bot.css"]
+    assert "ResourceLoader" in options and "default" in options and "actions=view" in options
+    dependencies = next(o for o in options if o.startswith("dependencies="))
+    assert dependencies.split("=", 1)[1].split(",") == list(gadget.DEPENDENCIES)
+    assert {"mediawiki.api", "mediawiki.jqueryMsg", "mediawiki.util"} <= set(gadget.DEPENDENCIES)
+    _, opt_in, _ = parse_line(definition_line(default=False))
+    assert "default" not in opt_in
+    assert [f"MediaWiki:Gadget-{page}" for page in pages] == [SCRIPT_PAGE, STYLE_PAGE]
+    assert DEFINITION_PAGE.endswith(":Gadgets-definition")
+
+
+def test_merge_into_an_empty_definition() -> None:
+    merged = merge_definition("")
+    assert merged == f"== programs-bot ==\n{definition_line()}"
+    heading = MW_HEADING.match(merged.splitlines()[0])
+    assert heading and heading.group(1) == "programs-bot"
+    assert merge_definition(merged) == merged
+
+
+EXISTING = (
+    "== editing-gadgets ==\n"
+    "* HotCat[ResourceLoader|default]|HotCat.js\n"
+    "*  refTools [ResourceLoader | dependencies = mediawiki.util ] |refTools.js|refTools.css   \n"
+    "<!-- * old[ResourceLoader]|old.js -->\n"
+    "\n"
+    "== appearance ==\n"
+    "* dark-mode[ResourceLoader|type=styles]|dark-mode.css"
+)
+
+
+def test_merge_adds_a_section_and_keeps_every_other_line() -> None:
+    merged = merge_definition(EXISTING)
+    assert merged.startswith(EXISTING)
+    assert merged == EXISTING + "\n\n== programs-bot ==\n" + definition_line()
+    assert merge_definition(merged) == merged
+
+
+def test_merge_replaces_the_line_in_place() -> None:
+    old = "* programs-bot [ResourceLoader|default|dependencies=mediawiki.api]|programs-bot.js"
+    text = EXISTING.replace("* HotCat", old + "\n* HotCat")
+    merged = merge_definition(text)
+    assert merged == text.replace(old, definition_line())
+    assert merge_definition(merged) == merged
+
+
+def test_merge_under_an_existing_heading_and_duplicates_removed() -> None:
+    text = "== programs-bot ==\n\n== other ==\n* x[ResourceLoader]|x.js\n"
+    assert merge_definition(text) == (
+        f"== programs-bot ==\n{definition_line()}\n\n== other ==\n* x[ResourceLoader]|x.js\n"
+    )
+    twice = f"{definition_line()}\n* a|a.js\n* programs-bot|programs-bot.js\n* b|b.js"
+    assert merge_definition(twice) == f"{definition_line()}\n* a|a.js\n* b|b.js"
+
+
+def test_merge_keeps_a_community_s_choice() -> None:
+    opt_in = f"== programs-bot ==\n{definition_line(default=False)}"
+    assert merge_definition(opt_in) == opt_in
+    assert merge_definition(opt_in, default=True) == f"== programs-bot ==\n{definition_line()}"
+    # Commented out: the wiki switched the gadget off; deploying leaves it so.
+    for off in (
+        f"== programs-bot ==\n<!-- {definition_line()} -->\n* a|a.js",
+        f"== programs-bot ==\n<!--\n{definition_line()}\n-->\n* a|a.js",
+        "* a|a.js <!-- switched off:\n * programs-bot[ResourceLoader]|programs-bot.js -->",
+    ):
+        assert merge_definition(off) == off
+    # A comment elsewhere does not hide a line that is in force.
+    text = f"<!-- gadgets of this wiki -->\n{definition_line(default=False)}"
+    assert (
+        merge_definition(text, default=True)
+        == f"<!-- gadgets of this wiki -->\n{definition_line()}"
+    )
+
+
+#: Any line (MediaWiki splits on \r and \n only; \x0c or \u2028 do not end a line there).
+lines = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"),
+    max_size=40,
+).filter(lambda line: "programs-bot" not in line and "<!--" not in line)
+
+
+@given(st.lists(lines, max_size=8), st.booleans())
+def test_merge_keeps_other_lines_byte_for_byte(others: list[str], final_newline: bool) -> None:
+    text = "\n".join(others) + ("\n" if final_newline and others else "")
+    merged = merge_definition(text)
+    kept = [line for line in merged.split("\n") if line != definition_line()]
+    assert [line for line in kept if line not in ("", "== programs-bot ==")] == [
+        line for line in others if line not in ("", "== programs-bot ==")
+    ]
+    assert merged.count(definition_line()) == 1
+    assert merge_definition(merged) == merged
