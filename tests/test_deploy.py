@@ -35,3 +35,32 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
     # A local change is put back on the next run, and only that page is saved.
     admin.edit("Template:Program notice", "vandalised")
     assert deploy(site) == ["Template:Program notice"]
+
+
+def test_deploy_in_german_with_the_gadget(wikis: Farm) -> None:
+    from bot.deploy import DEFINITION, template_sources
+    from bot.gadget import gadget_pages, merge_definition
+
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    admin = wikis.content.admin_client()
+    admin.edit(DEFINITION, "== Local ==\n* local-gadget[ResourceLoader]|local.js")
+    api_url = "https://programs-bot.example.org"
+
+    saved = deploy(site, lang="de", api_url=api_url)
+    german = template_sources("de")
+    assert "Template:Programmdetails" in german
+    expected = {*german, *gadget_pages(api_url, "de"), DEFINITION}
+    assert set(saved) == expected
+    assert deploy(site, lang="de", api_url=api_url) == []
+
+    definition = admin.get_text(DEFINITION) or ""
+    assert definition.startswith("== Local ==\n* local-gadget[ResourceLoader]|local.js")
+    assert merge_definition(definition) == definition
+    script = admin.get_text("MediaWiki:Gadget-programs-bot.js") or ""
+    assert '"apiUrl":"https:\\/\\/programs-bot.example.org"' in script  # "/" escaped
+    # The gadget's pages are bot edits like the templates.
+    rows = wikis.content.sql(
+        "SELECT COUNT(*), SUM(rc_bot) FROM recentchanges WHERE rc_namespace = 8 "
+        "AND rc_title LIKE 'Gadget-%'"
+    )
+    assert rows[0] == (4, 4)  # script, style, description, section: all bot edits

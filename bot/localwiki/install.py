@@ -68,7 +68,9 @@ def create_wiki(
     (root / "router.php").write_text(router_script(wiki.upload_dir), encoding="utf-8")
 
     wiki.bot_account_password = "Bot-" + secrets.token_hex(16)
-    wiki.create_users([wiki.bot_username], password=wiki.bot_account_password, groups=["bot"])
+    wiki.create_users(
+        [wiki.bot_username], password=wiki.bot_account_password, groups=["bot", "interface-admin"]
+    )
     # The users dict lists participants; the bot's main password has its own attribute.
     wiki.users.pop(wiki.bot_username, None)
     # Let the script generate the BotPassword: one it is given must match ^[0-9a-w]{32,}$,

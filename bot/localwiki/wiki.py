@@ -32,6 +32,8 @@ BOT_GRANTS = (
     "uploadfile",
     "uploadeditmovefile",
     "editprotected",
+    # Deploying the gadget edits MediaWiki:*.js/.css, which needs interface-admin rights.
+    "editsiteconfig",
 )
 ADMIN_USERNAME = "Admin"
 ADMIN_PASSWORD = "Localwiki-admin-passw0rd-4d1b"
