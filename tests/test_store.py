@@ -34,7 +34,7 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_remembered_revisions_round_trip(store: Store) -> None:
@@ -181,3 +181,41 @@ def test_long_unicode_names_survive(store: Store) -> None:
     request, _ = store.record_join(WIKI, title, "Ünïcödé 用户", JOIN, NOW)
     assert store.pending_joins(WIKI, title)[0].username == "Ünïcödé 用户"
     assert request.title == title
+
+
+def test_uploads_and_fetch_marks_round_trip(store: Store) -> None:
+    from bot.records import Upload
+
+    uploads = [Upload("Alice", "File:A.png", NOW), Upload("Bob", "File:B.png", NOW)]
+    store.remember("p#1", WIKI, [], {}, uploads)
+    assert sorted(store.remembered_uploads("p#1", WIKI), key=lambda u: u.title) == uploads
+    assert store.fetch_mark("p#1", WIKI) is None
+    store.set_fetch_mark("p#1", WIKI, NOW, "f" * 64)
+    store.set_fetch_mark("p#1", WIKI, NOW + timedelta(minutes=1), "e" * 64)
+    assert store.fetch_mark("p#1", WIKI) == (NOW + timedelta(minutes=1), "e" * 64)
+    store.forget_fetch_marks("p#1")
+    assert store.fetch_mark("p#1", WIKI) is None
+
+
+def test_the_schedule(store: Store) -> None:
+    assert store.add_to_schedule(WIKI, TITLE, "program", "running", NOW)
+    assert not store.add_to_schedule(WIKI, TITLE, "program", "running", NOW)  # known already
+    store.add_to_schedule(WIKI, "Later", "program", "upcoming", NOW + timedelta(hours=1))
+    assert [e.title for e in store.due_entries(NOW)] == [TITLE]
+    store.update_schedule(
+        WIKI,
+        TITLE,
+        next_due=NOW + timedelta(minutes=5),
+        participants=("Alice", "Bob"),
+        last_error=None,
+        live_report='{"total": 1}',
+        edit_pending=True,
+    )
+    entry = store.schedule_entry(WIKI, TITLE)
+    assert entry is not None and entry.participants == ("Alice", "Bob") and entry.edit_pending
+    assert store.due_entries(NOW) == []
+    assert store.make_due(WIKI, [TITLE, "Later"], NOW) == 2
+    assert store.make_due(WIKI, [TITLE], NOW + timedelta(minutes=1)) == 0  # never later
+    assert [e.title for e in store.schedule_entries()] == [TITLE, "Later"] or [
+        e.title for e in store.schedule_entries()
+    ] == ["Later", TITLE]

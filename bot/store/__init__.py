@@ -11,6 +11,7 @@ from bot.store.records import (
     JoinRequest,
     ProgramSnapshot,
     RefreshRequest,
+    ScheduleEntry,
 )
 from bot.store.store import Store, StoreError, default_url
 
@@ -25,6 +26,7 @@ __all__ = [
     "JoinRequest",
     "ProgramSnapshot",
     "RefreshRequest",
+    "ScheduleEntry",
     "Store",
     "StoreError",
     "default_url",

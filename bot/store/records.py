@@ -68,3 +68,31 @@ class ProgramSnapshot:
     end: datetime | None
     participants: tuple[str, ...]
     fetched_at: datetime
+
+
+#: Phases of a program in the scheduler: not started, running, recently ended, waiting
+#: for its retention figures, and final (refreshed rarely).
+UPCOMING, RUNNING, ENDED, RETENTION, FINAL = "upcoming", "running", "ended", "retention", "final"
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """What the scheduler knows of one program or campaign page."""
+
+    wiki: str
+    title: str
+    kind: str
+    phase: str
+    next_due: datetime
+    last_refreshed: datetime | None = None
+    last_duration_ms: int | None = None
+    last_requests: int | None = None
+    last_error: str | None = None
+    last_page_edit: datetime | None = None
+    edit_pending: bool = False
+    wikis: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    live_report: str | None = None
+    live_at: datetime | None = None

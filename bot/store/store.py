@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.errors import ProgramsBotError
-from bot.records import PageState, Revision
+from bot.records import PageState, Revision, Upload
 from bot.store import tables as t
 from bot.store.records import (
     APPLIED,
@@ -39,6 +39,7 @@ from bot.store.records import (
     JoinRequest,
     ProgramSnapshot,
     RefreshRequest,
+    ScheduleEntry,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -149,12 +150,22 @@ class Store:
         }
         return revisions, states
 
+    def remembered_uploads(self, program: str, wiki: str) -> list[Upload]:
+        """The uploads the last refresh of ``program`` counted on ``wiki``."""
+        table = t.counted_uploads
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table).where(table.c.program == program, table.c.wiki == wiki)
+            ).all()
+        return [Upload(r.user, r.title, _utc(r.timestamp)) for r in rows]
+
     def remember(
         self,
         program: str,
         wiki: str,
         revisions: Iterable[Revision],
         pages: Mapping[int, PageState],
+        uploads: Iterable[Upload] = (),
     ) -> None:
         """Replace what is remembered for ``program`` on ``wiki``, in one transaction."""
         rev_values = [
@@ -185,13 +196,57 @@ class Store:
             }
             for p in pages.values()
         ]
+        upload_values = list(
+            {
+                u.title: {
+                    "program": program,
+                    "wiki": wiki,
+                    "title": u.title,
+                    "user": u.user,
+                    "timestamp": _naive(u.timestamp),
+                }
+                for u in uploads
+            }.values()
+        )
         with self.engine.begin() as conn:
-            for table in (t.counted_revisions, t.counted_pages):
+            for table in (t.counted_revisions, t.counted_pages, t.counted_uploads):
                 conn.execute(delete(table).where(table.c.program == program, table.c.wiki == wiki))
             if rev_values:
                 conn.execute(insert(t.counted_revisions), rev_values)
             if page_values:
                 conn.execute(insert(t.counted_pages), page_values)
+            if upload_values:
+                conn.execute(insert(t.counted_uploads), upload_values)
+
+    # -- incremental fetching ----------------------------------------------------------
+
+    def fetch_mark(self, program: str, wiki: str) -> tuple[datetime, str] | None:
+        """Up to when ``wiki`` was fetched for ``program``, and for which fingerprint."""
+        table = t.fetch_marks
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(table).where(table.c.program == program, table.c.wiki == wiki)
+            ).first()
+        return (_utc(row.fetched_until), row.fingerprint) if row else None
+
+    def set_fetch_mark(
+        self, program: str, wiki: str, fetched_until: datetime, fingerprint: str
+    ) -> None:
+        table = t.fetch_marks
+        values = {"fetched_until": _naive(fetched_until), "fingerprint": fingerprint}
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(table)
+                .where(table.c.program == program, table.c.wiki == wiki)
+                .values(**values)
+            ).rowcount
+            if not done:
+                conn.execute(insert(table).values(program=program, wiki=wiki, **values))
+
+    def forget_fetch_marks(self, program: str) -> None:
+        """Make the next refresh of ``program`` a full one."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.fetch_marks).where(t.fetch_marks.c.program == program))
 
     # -- API tokens ----------------------------------------------------------------------
 
@@ -544,3 +599,111 @@ class Store:
             participants=tuple(n for n in row.participants.split("\n") if n),
             fetched_at=_utc(row.fetched_at),
         )
+
+    # -- the scheduler -------------------------------------------------------------------
+
+    def add_to_schedule(self, wiki: str, title: str, kind: str, phase: str, due: datetime) -> bool:
+        """Know a page from now on (due at ``due``); False if it was known already."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(t.schedule).values(
+                        wiki=wiki,
+                        title=title,
+                        kind=kind,
+                        phase=phase,
+                        next_due=_naive(due),
+                        edit_pending=False,
+                        wikis="",
+                        participants="",
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def schedule_entries(self) -> list[ScheduleEntry]:
+        """Every known page, the soonest due first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.schedule).order_by(t.schedule.c.next_due)).all()
+        return [_entry(row) for row in rows]
+
+    def schedule_entry(self, wiki: str, title: str) -> ScheduleEntry | None:
+        table = t.schedule
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(table).where(table.c.wiki == wiki, table.c.title == title)
+            ).first()
+        return _entry(row) if row else None
+
+    def due_entries(self, now: datetime, limit: int = 50) -> list[ScheduleEntry]:
+        table = t.schedule
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table)
+                .where(table.c.next_due <= _naive(now))
+                .order_by(table.c.next_due)
+                .limit(limit)
+            ).all()
+        return [_entry(row) for row in rows]
+
+    def update_schedule(self, wiki: str, title: str, **values: Any) -> None:
+        """Change some columns of a page's schedule entry (datetimes and tuples converted)."""
+        converted: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, datetime):
+                value = _naive(value)
+            elif isinstance(value, tuple):
+                value = "\n".join(value)
+            converted[key] = value
+        table = t.schedule
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.wiki == wiki, table.c.title == title)
+                .values(**converted)
+            )
+
+    def make_due(self, wiki: str, titles: Iterable[str], now: datetime) -> int:
+        """Bring these pages forward to ``now`` (never later than they already were)."""
+        table = t.schedule
+        names = list(titles)
+        if not names:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(table)
+                .where(
+                    table.c.wiki == wiki,
+                    table.c.title.in_(names),
+                    table.c.next_due > _naive(now),
+                )
+                .values(next_due=_naive(now))
+            )
+        return int(result.rowcount)
+
+
+def _lines(value: str | None) -> tuple[str, ...]:
+    return tuple(line for line in (value or "").split("\n") if line)
+
+
+def _entry(row: Row[Any]) -> ScheduleEntry:
+    return ScheduleEntry(
+        wiki=row.wiki,
+        title=row.title,
+        kind=row.kind,
+        phase=row.phase,
+        next_due=_utc(row.next_due),
+        last_refreshed=_aware(row.last_refreshed),
+        last_duration_ms=row.last_duration_ms,
+        last_requests=row.last_requests,
+        last_error=row.last_error,
+        last_page_edit=_aware(row.last_page_edit),
+        edit_pending=bool(row.edit_pending),
+        wikis=_lines(row.wikis),
+        participants=_lines(row.participants),
+        window_start=_aware(row.window_start),
+        window_end=_aware(row.window_end),
+        live_report=row.live_report,
+        live_at=_aware(row.live_at),
+    )

@@ -125,3 +125,50 @@ program_snapshots = Table(
     Column("participants", Text, nullable=False),
     Column("fetched_at", DateTime, nullable=False),
 )
+
+counted_uploads = Table(
+    "counted_uploads",
+    metadata,
+    Column("program", String(NAME), primary_key=True),
+    Column("wiki", String(NAME), primary_key=True),
+    Column("title", String(NAME), primary_key=True),
+    Column("user", String(NAME), nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+)
+
+# What an incremental refresh may rely on: up to when each wiki was fetched for a
+# program, and for which participants and window (a change of either means a full fetch).
+fetch_marks = Table(
+    "fetch_marks",
+    metadata,
+    Column("program", String(NAME), primary_key=True),
+    Column("wiki", String(NAME), primary_key=True),
+    Column("fetched_until", DateTime, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+)
+
+# The scheduler's view of every program and campaign page it knows.
+schedule = Table(
+    "schedule",
+    metadata,
+    Column("wiki", String(NAME), primary_key=True),
+    Column("title", String(NAME), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("next_due", DateTime, nullable=False, index=True),
+    Column("last_refreshed", DateTime, nullable=True),
+    Column("last_duration_ms", Integer, nullable=True),
+    Column("last_requests", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_page_edit", DateTime, nullable=True),
+    Column("edit_pending", Boolean, nullable=False, default=False),
+    # Listed wikis and participants, one per line, for spotting activity in recent changes.
+    Column("wikis", Text, nullable=False, default=""),
+    Column("participants", Text, nullable=False, default=""),
+    Column("window_start", DateTime, nullable=True),
+    Column("window_end", DateTime, nullable=True),
+    # The live report: the figures of the last refresh, as JSON, whether or not the
+    # page has been edited with them yet.
+    Column("live_report", Text, nullable=True),
+    Column("live_at", DateTime, nullable=True),
+)
