@@ -25,6 +25,8 @@ Options of refresh:
                        edits only while it is missing, empty or says "run"
     --db URL           the SQL store (default: $PROGRAMS_BOT_DB or a SQLite file in
                        the Pywikibot config directory)
+    --full             recount everything instead of fetching only what changed since
+                       the last refresh (which is the default once a page was counted)
 
 Pywikibot's global options apply (-simulate shows the diffs and saves nothing,
 -family:, -lang:, -user:, -dir:, -help, ...). The exit status is 0 when every page
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--all", action="store_true")
     refresh.add_argument("--stop-page")
     refresh.add_argument("--db")
+    refresh.add_argument("--full", action="store_true")
     deploy = commands.add_parser("deploy", add_help=False)
     deploy.add_argument("--lang")
     deploy.add_argument("--api-url")
@@ -146,7 +149,7 @@ def _refresh(options: argparse.Namespace) -> int:
         started = time.monotonic()
         with RequestCounter() as counter:
             try:
-                result = refresher.refresh(page)
+                result = refresher.refresh(page, full=options.full)
             except ProgramsBotError as error:
                 failed += 1
                 pywikibot.error(f"{prefix}: {error}")

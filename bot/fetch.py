@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pywikibot.site import APISite
@@ -188,6 +188,11 @@ def fetch_pages(site: APISite, pageids: Iterable[int], scope: Scope) -> dict[int
     return states
 
 
+#: How far back an incremental fetch reaches before the last one: revisions can become
+#: visible a little after their timestamp (replication lag, saves in the same second).
+OVERLAP = timedelta(minutes=5)
+
+
 def fetch_wiki(
     site: APISite,
     users: frozenset[str],
@@ -195,14 +200,26 @@ def fetch_wiki(
     scope: Scope,
     remembered: Sequence[Revision] = (),
     remembered_pages: Mapping[int, PageState] | None = None,
+    *,
+    since: datetime | None = None,
+    remembered_uploads: Sequence[Upload] = (),
 ) -> WikiRecords:
     """Everything one wiki contributes to a program's figures.
 
-    ``remembered`` holds what an earlier refresh counted: revisions that vanished since,
-    on pages that are now missing, were deleted with their page and keep counting,
-    flagged; revisions that vanished from pages that still exist are dropped.
+    Full (``since`` None): every revision of the window is fetched. ``remembered`` holds
+    what an earlier refresh counted: revisions that vanished since, on pages that are now
+    missing, were deleted with their page and keep counting, flagged; revisions that
+    vanished from pages that still exist are dropped.
+
+    Incremental (``since`` given): only what happened since then (with an overlap) is
+    fetched and merged with what was remembered; page states are asked only for the new
+    revisions' pages. A few requests, however large the program.
     """
-    remembered_pages = remembered_pages or {}
+    remembered_pages = dict(remembered_pages or {})
+    if since is not None:
+        return _fetch_since(
+            site, users, window, scope, since, remembered, remembered_pages, remembered_uploads
+        )
     revisions = fetch_revisions(site, users, window) if users else []
     seen = {rev.revid for rev in revisions}
     vanished = [
@@ -210,10 +227,7 @@ def fetch_wiki(
         for rev in remembered
         if rev.revid not in seen and rev.user in users and rev.timestamp in window
     ]
-    wanted_ids = {rev.pageid for rev in revisions if rev.namespace == MAIN_NAMESPACE}
-    if not scope.is_everything:
-        wanted_ids |= {rev.pageid for rev in revisions}
-    wanted_ids |= {rev.pageid for rev in vanished}
+    wanted_ids = _wanted_pages(revisions, scope) | {rev.pageid for rev in vanished}
     pages = fetch_pages(site, wanted_ids, scope)
     for rev in vanished:
         state = pages.get(rev.pageid)
@@ -224,6 +238,48 @@ def fetch_wiki(
             )
             revisions.append(rev)
     uploads = fetch_uploads(site, users, window) if users else []
+    return _records(site, revisions, pages, uploads, users)
+
+
+def _wanted_pages(revisions: Sequence[Revision], scope: Scope) -> set[int]:
+    """Pages whose state the figures need: articles, and every page when scoped."""
+    if not scope.is_everything:
+        return {rev.pageid for rev in revisions}
+    return {rev.pageid for rev in revisions if rev.namespace == MAIN_NAMESPACE}
+
+
+def _fetch_since(
+    site: APISite,
+    users: frozenset[str],
+    window: Window,
+    scope: Scope,
+    since: datetime,
+    remembered: Sequence[Revision],
+    remembered_pages: dict[int, PageState],
+    remembered_uploads: Sequence[Upload],
+) -> WikiRecords:
+    recent = Window(max(window.start, since - OVERLAP), window.end)
+    if recent.start > recent.end:
+        recent = Window(window.end, window.end)
+    new = fetch_revisions(site, users, recent) if users else []
+    by_id = {rev.revid: rev for rev in remembered if rev.user in users and rev.timestamp in window}
+    by_id.update({rev.revid: rev for rev in new})
+    fresh = fetch_pages(site, _wanted_pages(new, scope), scope)
+    pages = {**remembered_pages, **fresh}
+    uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
+    if users:
+        uploads.update({u.title: u for u in fetch_uploads(site, users, recent)})
+    revisions = sorted(by_id.values(), key=lambda rev: rev.revid)
+    return _records(site, revisions, pages, list(uploads.values()), users)
+
+
+def _records(
+    site: APISite,
+    revisions: Sequence[Revision],
+    pages: Mapping[int, PageState],
+    uploads: Sequence[Upload],
+    users: frozenset[str],
+) -> WikiRecords:
     log.info(
         "%s: %d revisions, %d pages, %d uploads",
         host_of(site),
@@ -231,4 +287,4 @@ def fetch_wiki(
         len(pages),
         len(uploads),
     )
-    return WikiRecords(host_of(site), tuple(revisions), pages, tuple(uploads), users)
+    return WikiRecords(host_of(site), tuple(revisions), dict(pages), tuple(uploads), users)

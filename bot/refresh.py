@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -25,7 +26,7 @@ from bot.errors import (
 from bot.fetch import check_users, fetch_wiki
 from bot.messages import Messages
 from bot.metrics import Outcomes, compute_outcomes
-from bot.model import Notice, ProgramPage
+from bot.model import Notice, ProgramDetails, ProgramPage
 from bot.pageformat import PageFormat
 from bot.records import WikiRecords
 from bot.report import edit_summary, page_update
@@ -57,6 +58,8 @@ class RefreshResult:
     notices: tuple[Notice, ...]
     outcomes: Outcomes | None
     attempts: int
+    #: The figures changed but the page was left for a later edit (the edit cadence).
+    deferred: bool = False
 
     @property
     def changed(self) -> bool:
@@ -70,6 +73,14 @@ class Computation:
     outcomes: Outcomes | None
     notices: tuple[Notice, ...]
     records: tuple[WikiRecords, ...]
+    #: Per wiki: when its fetch started and for which fingerprint (for the next one).
+    marks: tuple[tuple[str, datetime, str], ...] = ()
+
+
+def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
+    """What an incremental fetch depends on; when it changes, the next fetch is full."""
+    parts = [*sorted(users), repr(details.window), repr(details.scope)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def participants_of(program: ProgramPage) -> list[str]:
@@ -100,8 +111,12 @@ class Refresher:
         self.simulate = simulate
         self.clock = clock
 
-    def compute(self, program: ProgramPage, key: str) -> Computation:
-        """Fetch every listed wiki and compute the figures (pure metrics at the end)."""
+    def compute(self, program: ProgramPage, key: str, *, full: bool = True) -> Computation:
+        """Fetch every listed wiki and compute the figures (pure metrics at the end).
+
+        With ``full`` False, a wiki fetched before for the same participants, window and
+        scope is only asked what happened since (see fetch_wiki).
+        """
         notices = list(program.notices)
         details = program.details
         if details.window is None:
@@ -110,6 +125,7 @@ class Refresher:
         exists_somewhere: set[str] = set()
         invalid: set[str] = set()
         records = []
+        marks = []
         for host in details.wikis:
             try:
                 site = site_for_host(host)
@@ -117,10 +133,15 @@ class Refresher:
                 log.warning("%s", error)
                 notices.append(Notice("unknown-wiki", (host,)))
                 continue
+            started = datetime.now(UTC)
             users = check_users(site, listed)
             exists_somewhere |= users.existing
             invalid |= users.invalid
-            remembered, remembered_pages = self.store.remembered(key, host_of(site))
+            wiki = host_of(site)
+            fprint = fingerprint(users.existing, details)
+            mark = None if full else self.store.fetch_mark(key, wiki)
+            since = mark[0] if mark is not None and mark[1] == fprint else None
+            remembered, remembered_pages = self.store.remembered(key, wiki)
             records.append(
                 fetch_wiki(
                     site,
@@ -129,8 +150,11 @@ class Refresher:
                     details.scope,
                     remembered,
                     remembered_pages,
+                    since=since,
+                    remembered_uploads=self.store.remembered_uploads(key, wiki) if since else (),
                 )
             )
+            marks.append((wiki, started, fprint))
         if records:
             for name in listed:
                 if name in invalid:
@@ -141,10 +165,17 @@ class Refresher:
         else:
             counted = listed
         outcomes = compute_outcomes(counted, details.window, records)
-        return Computation(outcomes, tuple(notices), tuple(records))
+        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks))
 
-    def refresh(self, page: pywikibot.Page) -> RefreshResult:
-        """Refresh one program page, re-reading and re-applying on edit conflicts."""
+    def refresh(
+        self, page: pywikibot.Page, *, full: bool = True, edit: bool = True
+    ) -> RefreshResult:
+        """Refresh one program page, re-reading and re-applying on edit conflicts.
+
+        ``full`` False fetches only what changed since the last refresh. ``edit`` False
+        computes and remembers the figures (the live report) but leaves the page as it
+        is: the scheduler's polite edit cadence.
+        """
         site = page.site
         for attempt in range(1, MAX_ATTEMPTS + 1):
             page = pywikibot.Page(site, page.title())
@@ -157,7 +188,7 @@ class Refresher:
             program = parse_program_page(text)
             check_may_edit(page)
             key = f"{host_of(site)}#{page.pageid}"
-            computation = self.compute(program, key)
+            computation = self.compute(program, key, full=full)
             new_text = self._render(text, program, computation)
             result = RefreshResult(
                 page.title(),
@@ -172,6 +203,9 @@ class Refresher:
             if not result.changed:
                 self._remember(key, computation)
                 return result
+            if not edit:
+                self._remember(key, computation)
+                return replace(result, deferred=True)
             pywikibot.showDiff(text, new_text)
             if self.simulate:
                 return result
@@ -226,4 +260,8 @@ class Refresher:
         if self.simulate:
             return
         for records in computation.records:
-            self.store.remember(key, records.wiki, records.revisions, records.pages)
+            self.store.remember(
+                key, records.wiki, records.revisions, records.pages, records.uploads
+            )
+        for wiki, started, fprint in computation.marks:
+            self.store.set_fetch_mark(key, wiki, started, fprint)
