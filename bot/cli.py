@@ -5,6 +5,8 @@ Usage:
     programs-bot [global options] refresh --all
     programs-bot [global options] deploy [--lang LANG] [--api-url URL]
     programs-bot [global options] worker [--once] [--interval SECONDS]
+    programs-bot [global options] run [--interval SECONDS] [--db URL] [--stop-page TITLE]
+    programs-bot [global options] status [--db URL]
     programs-bot sandbox [--dir DIR] [--stop]
 
 refresh   reads each program page, counts its participants' contributions on the
@@ -16,6 +18,12 @@ deploy    puts the project's templates on the wiki in its language (--lang to ch
 worker    writes the joins and leaves the Join API recorded onto the program pages
           and runs the statistics updates people asked for; loops until SIGTERM
           (--once: one round). Several workers may run at once.
+run       the scheduler: discovers program pages, writes joins, runs requested
+          updates at once, spots activity in recent changes and refreshes each
+          program on its cadence (running: every 5 min; page edits at most every
+          10 min); stops cleanly on SIGTERM. Several may run against one store.
+status    per program: phase, last refresh, its duration and requests, next due,
+          pending edit, last problem.
 sandbox   starts two local MediaWiki wikis, creates a demo program with participants
           who edit and upload, runs the bot on it and prints what it changed.
 
@@ -61,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=2.0)
     worker.add_argument("--stop-page")
     worker.add_argument("--db")
+    run = commands.add_parser("run", add_help=False)
+    run.add_argument("--interval", type=float, default=30.0)
+    run.add_argument("--stop-page")
+    run.add_argument("--db")
+    status = commands.add_parser("status", add_help=False)
+    status.add_argument("--db")
     sandbox = commands.add_parser("sandbox", add_help=False)
     sandbox.add_argument("--dir")
     sandbox.add_argument("--stop", action="store_true")
@@ -103,6 +117,10 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
             return _refresh(options)
         if options.command == "worker":
             return _worker(options)
+        if options.command == "run":
+            return _run(options)
+        if options.command == "status":
+            return _status(options)
     except ProgramsBotError as error:
         pywikibot.error(str(error))
         return EXIT_FAILED
@@ -213,6 +231,49 @@ def _worker(options: argparse.Namespace) -> int:
         worker.run(options.interval)
     except KeyboardInterrupt:
         worker.stopping.set()
+    return EXIT_OK
+
+
+def _run(options: argparse.Namespace) -> int:
+    import pywikibot
+
+    from bot.botconfig import load_bot_config
+    from bot.scheduler import Scheduler
+    from bot.store import Store, default_url
+
+    store = Store(options.db or default_url(_config_dir()))
+    scheduler = Scheduler(
+        store,
+        pywikibot.Site(),
+        config=load_bot_config(_config_dir()),
+        stop_page=options.stop_page,
+    )
+    pywikibot.info(f"scheduler {scheduler.worker_id} running; SIGTERM stops it")
+    scheduler.run_forever(options.interval)
+    pywikibot.info("scheduler stopped")
+    return EXIT_OK
+
+
+def _status(options: argparse.Namespace) -> int:
+    import pywikibot
+
+    from bot.dates import format_moment
+    from bot.store import Store, default_url
+
+    store = Store(options.db or default_url(_config_dir()))
+    entries = store.schedule_entries()
+    if not entries:
+        pywikibot.info("no program known yet (programs-bot run discovers them)")
+    for entry in entries:
+        last = format_moment(entry.last_refreshed) if entry.last_refreshed else "never"
+        took = f"{entry.last_duration_ms} ms" if entry.last_duration_ms is not None else "-"
+        pywikibot.info(
+            f"{entry.wiki} {entry.title}: {entry.phase}; last refreshed {last} ({took}, "
+            f"{entry.last_requests if entry.last_requests is not None else '-'} requests); "
+            f"next {format_moment(entry.next_due)}"
+            + ("; page edit pending" if entry.edit_pending else "")
+            + (f"; problem: {entry.last_error}" if entry.last_error else "")
+        )
     return EXIT_OK
 
 

@@ -89,9 +89,13 @@ class Worker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sites: Callable[[str], APISite] = site_for_host,
         config: BotConfig | None = None,
+        refreshes: bool = True,
     ) -> None:
         self.store = store
         self.config = config or BotConfig()
+        #: Whether this worker also runs requested statistics updates (the scheduler,
+        #: which has its own queue for them, turns this off).
+        self.refreshes = refreshes
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.messages = messages or Messages()
         self.stop_page = stop_page
@@ -125,7 +129,7 @@ class Worker:
                 totals.failed + result.failed,
                 totals.waiting + result.waiting,
             )
-        refreshed = self.refresh_requested()
+        refreshed = self.refresh_requested() if self.refreshes else 0
         return RoundResult(totals.applied, totals.failed, totals.waiting, refreshed)
 
     def apply_page(self, wiki: str, title: str) -> RoundResult:

@@ -1,0 +1,180 @@
+"""The scheduler against the real wikis: activity, cadence, requested updates, workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.localwiki import Farm
+
+pytestmark = pytest.mark.wiki
+pywikibot = pytest.importorskip("pywikibot")
+
+from bot.scheduler import Scheduler  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.wikitext import parse_program_page  # noqa: E402
+
+
+def program(farm: Farm, users: list[str]) -> str:
+    today = datetime.now(UTC).date()
+    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
+    return (
+        "{{Program details\n"
+        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
+        f"|wikis={farm.content.host}\n}}}}\n"
+        f"{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}\n"
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'sched.sqlite'}")
+
+
+@pytest.fixture
+def scheduler(wikis: Farm, store: Store) -> Scheduler:
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    return Scheduler(store, site, worker_id="s1")
+
+
+def edits_of(text: str, user: str) -> str:
+    return {r.username: dict(r.stats) for r in parse_program_page(text).rows}[user]["edits"]
+
+
+def test_activity_shows_in_the_live_report_at_once_and_on_the_page_at_its_cadence(
+    wikis: Farm, store: Store, scheduler: Scheduler
+) -> None:
+    admin = wikis.content.admin_client()
+    title = "Content Wiki:Scheduled"
+    admin.edit(title, program(wikis, ["Alice"]))
+    admin.edit("Content Wiki:Idle", program(wikis, ["Bob"]))
+    wikis.content.client("Alice").edit("Alice's article", "One.")
+
+    assert scheduler.discover() == 2
+    first = scheduler.cycle()
+    assert first.refreshed == 2 and first.edited == 2  # both pages get their figures
+    assert edits_of(admin.get_text(title) or "", "Alice") == "1"
+    revid = admin.latest_revid(title)
+    idle_revid = admin.latest_revid("Content Wiki:Idle")
+
+    wikis.content.client("Alice").append("Alice's article", " Two.")
+    second = scheduler.cycle()
+    # Recent changes brought only Alice's program forward; the idle one is not due.
+    assert second.active >= 1 and second.refreshed == 1 and second.edited == 0
+    entry = store.schedule_entry(wikis.content.host, title)
+    assert entry is not None and entry.edit_pending
+    assert json.loads(entry.live_report or "{}")["per_participant"]["Alice"]["edits"] == 2
+    assert admin.latest_revid(title) == revid  # not edited within its 10-minute cadence
+    assert admin.latest_revid("Content Wiki:Idle") == idle_revid
+
+    # Someone asks for an update: it jumps the queue and edits at once.
+    store.add_refresh_request(wikis.content.host, title, "Alice", datetime.now(UTC))
+    third = scheduler.cycle()
+    assert third.requested == 1
+    assert edits_of(admin.get_text(title) or "", "Alice") == "2"
+    assert store.pending_refresh_requests() == []
+
+
+def test_one_failing_program_does_not_stop_the_others(
+    wikis: Farm, store: Store, scheduler: Scheduler
+) -> None:
+    admin = wikis.content.admin_client()
+    admin.edit("Content Wiki:Good", program(wikis, ["Alice"]))
+    admin.edit("Content Wiki:Bad", "{{nobots}}\n" + program(wikis, ["Bob"]))
+    scheduler.discover()
+    result = scheduler.cycle()
+    assert result.failed == 1 and result.edited == 1
+    bad = store.schedule_entry(wikis.content.host, "Content Wiki:Bad")
+    assert bad is not None and "nobots" in (bad.last_error or "")
+    good = store.schedule_entry(wikis.content.host, "Content Wiki:Good")
+    assert good is not None and good.last_error is None
+
+
+def test_two_schedulers_never_refresh_the_same_program_at_once(
+    wikis: Farm, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = wikis.content.admin_client()
+    titles = [f"Content Wiki:Parallel {n}" for n in range(6)]
+    for title in titles:
+        admin.edit(title, program(wikis, ["Alice"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    first, second = Scheduler(store, site, worker_id="a"), Scheduler(store, site, worker_id="b")
+    first.discover()
+
+    import bot.scheduler
+
+    active: dict[str, int] = {}
+    overlaps: list[str] = []
+    refreshed: list[str] = []
+    lock = threading.Lock()
+    original = bot.scheduler.Refresher.refresh
+
+    def tracked(self: Any, page: Any, **kwargs: Any) -> Any:
+        title = page.title()
+        with lock:
+            active[title] = active.get(title, 0) + 1
+            if active[title] > 1:
+                overlaps.append(title)
+        try:
+            time.sleep(0.2)  # widen the window in which a second worker could step in
+            return original(self, page, **kwargs)
+        finally:
+            with lock:
+                active[title] -= 1
+                refreshed.append(title)
+
+    monkeypatch.setattr(bot.scheduler.Refresher, "refresh", tracked)
+    threads = [threading.Thread(target=s.cycle) for s in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+    assert sorted(refreshed) == sorted(titles)  # each exactly once between the two
+
+
+def test_run_stops_cleanly_on_sigterm(wikis: Farm, tmp_path: Path) -> None:
+    wikis.content.admin_client().edit("Content Wiki:Running", program(wikis, ["Alice"]))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--interval",
+            "1",
+            "--db",
+            f"sqlite:///{tmp_path / 'run.sqlite'}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        store = Store(f"sqlite:///{tmp_path / 'run.sqlite'}")
+        while time.monotonic() < deadline:
+            entry = store.schedule_entry(wikis.content.host, "Content Wiki:Running")
+            if entry is not None and entry.last_refreshed is not None:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the scheduler refreshed nothing within 60 s")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "scheduler stopped" in output
