@@ -265,6 +265,9 @@ def report(wiki: str, title: str) -> Response | dict[str, Any]:
     program = load_program(s.store, s.reader, config, title, s.now(), need_text=True)
     data = build_report(program)
     if fmt == "json":
+        # The scheduler's latest figures: fresher than the page between polite edits.
+        entry = s.store.schedule_entry(config.host, program.title)
+        data["live"] = json.loads(entry.live_report) if entry and entry.live_report else None
         return data
     columns = PARTICIPANT_COLUMNS if table == "participants" else OUTCOME_COLUMNS
     ascii_name, full_name = csv_filename(program, table)

@@ -183,6 +183,23 @@ def _schemas() -> dict[str, Any]:
                 "end": _MOMENT,
                 "computed": _NULLABLE_STRING,
                 "revid": _NULLABLE_INT,
+                "live": {
+                    "description": (
+                        "The figures of the bot's latest refresh, newer than the page when "
+                        "its edit is waiting for the page's edit cadence; null before the "
+                        "scheduler refreshed the program."
+                    ),
+                    "type": "object",
+                    "nullable": True,
+                    "properties": {
+                        "computed": {"type": "string"},
+                        "participants": {"type": "integer"},
+                        "per_participant": {"type": "object"},
+                        "per_wiki": {"type": "object"},
+                        "total": {"type": "object"},
+                        "deleted_articles": {"type": "array"},
+                    },
+                },
                 "participants": {
                     "type": "array",
                     "items": {

@@ -77,6 +77,24 @@ def test_activity_shows_in_the_live_report_at_once_and_on_the_page_at_its_cadenc
     assert admin.latest_revid(title) == revid  # not edited within its 10-minute cadence
     assert admin.latest_revid("Content Wiki:Idle") == idle_revid
 
+    # The API's report shows the live figures beside the page's older ones.
+    from api_support import SECRET_KEY, wiki_entry
+
+    from gadget_api import create_app
+
+    app = create_app(
+        {
+            "secret_key": SECRET_KEY,
+            "store_url": str(store.engine.url),
+            "public_url": "http://api.test",
+            "wikis": [wiki_entry(wikis.content)],
+        }
+    )
+    url = f"/api/v1/programs/{wikis.content.host}/{title}/report"
+    report = app.test_client().get(url).get_json()
+    assert report["participants"][0]["edits"] == 1  # the page
+    assert report["live"]["per_participant"]["Alice"]["edits"] == 2  # the latest refresh
+
     # Someone asks for an update: it jumps the queue and edits at once.
     store.add_refresh_request(wikis.content.host, title, "Alice", datetime.now(UTC))
     third = scheduler.cycle()
