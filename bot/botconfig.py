@@ -8,6 +8,7 @@ Read from ``programs-bot.toml`` in the Pywikibot directory (or the file named by
     talk_page_notices = true     # {{Program assignment}} on the listed articles' talk pages
     language = "en"              # the names templates are installed with (default: the wiki's)
     api_url = "https://programs-bot.toolforge.org"   # the Join API the gadget talks to
+    pageviews_url = "https://wikimedia.org/api/rest_v1"   # only for non-Wikimedia hosts
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.errors import ConfigError
 
 CONFIG_ENV = "PROGRAMS_BOT_CONFIG"
 FILE_NAME = "programs-bot.toml"
-_WIKI_KEYS = {"user_page_templates", "talk_page_notices", "language", "api_url"}
+_WIKI_KEYS = {"user_page_templates", "talk_page_notices", "language", "api_url", "pageviews_url"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class WikiSettings:
     talk_page_notices: bool = False
     language: str | None = None
     api_url: str | None = None
+    #: The pageview service (Wikimedia's REST API's base URL); Wikimedia wikis need none.
+    pageviews_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _wiki(host: str, data: Any) -> WikiSettings:
     for key in ("user_page_templates", "talk_page_notices"):
         if not isinstance(data.get(key, False), bool):
             raise ConfigError(f"{where}: {key} must be true or false")
-    for key in ("language", "api_url"):
+    for key in ("language", "api_url", "pageviews_url"):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
             raise ConfigError(f"{where}: {key} must be a non-empty string")
     return WikiSettings(
@@ -64,6 +67,7 @@ def _wiki(host: str, data: Any) -> WikiSettings:
         talk_page_notices=data.get("talk_page_notices", False),
         language=data.get("language"),
         api_url=data.get("api_url"),
+        pageviews_url=data.get("pageviews_url"),
     )
 
 

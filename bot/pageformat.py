@@ -148,7 +148,18 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.table_start: frozenset(),
     PageFormat.row: ROW_PARAMS,
     PageFormat.table_end: frozenset(),
-    PageFormat.outcomes: frozenset({"computed", "participants", "sentence"}),
+    PageFormat.outcomes: frozenset(
+        {
+            "computed",
+            "participants",
+            "sentence",
+            "new_editors",
+            "retained_7",
+            "retained_30",
+            "file_usage",
+            "pageviews",
+        }
+    ),
     PageFormat.outcomes_row: frozenset({"wiki", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
     PageFormat.notice: frozenset({"message"}),

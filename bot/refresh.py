@@ -23,6 +23,7 @@ from bot.errors import (
     UnknownWikiError,
     WikiAccessError,
 )
+from bot.extras import EXTRA_FIELDS, Extras, compute_extras
 from bot.fetch import check_users, fetch_wiki
 from bot.messages import Messages
 from bot.metrics import Outcomes, compute_outcomes
@@ -75,6 +76,8 @@ class Computation:
     records: tuple[WikiRecords, ...]
     #: Per wiki: when its fetch started and for which fingerprint (for the next one).
     marks: tuple[tuple[str, datetime, str], ...] = ()
+    #: The extra figures (full refreshes only; None: keep what the page has).
+    extras: Extras | None = None
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
@@ -126,9 +129,11 @@ class Refresher:
         invalid: set[str] = set()
         records = []
         marks = []
+        sites: dict[str, APISite] = {}
         for host in details.wikis:
             try:
                 site = site_for_host(host)
+                sites[host_of(site)] = site
             except UnknownWikiError as error:
                 log.warning("%s", error)
                 notices.append(Notice("unknown-wiki", (host,)))
@@ -165,7 +170,17 @@ class Refresher:
         else:
             counted = listed
         outcomes = compute_outcomes(counted, details.window, records)
-        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks))
+        extras = None
+        if full and sites:
+            extras = compute_extras(
+                sites,
+                outcomes,
+                records,
+                details.window,
+                datetime.now(UTC),
+                pageview_urls={h: self.config.wiki(h).pageviews_url for h in sites},
+            )
+        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks), extras)
 
     def refresh(
         self, page: pywikibot.Page, *, full: bool = True, edit: bool = True
@@ -228,9 +243,23 @@ class Refresher:
         """The new text; the computed time changes only when something else does."""
         fmt = detect_format(text)
         old_computed = current_outcomes_param(text, "computed", fmt) or ""
+        if computation.extras is not None:
+            extras = computation.extras.as_params()
+        else:  # an incremental refresh keeps the extra figures the page has
+            extras = [
+                (name, value)
+                for name in EXTRA_FIELDS
+                if (value := current_outcomes_param(text, name, fmt) or "")
+            ]
         for computed in (old_computed, format_moment(self.clock())):
             update = page_update(
-                program, computation.outcomes, computation.notices, computed, self.messages, fmt
+                program,
+                computation.outcomes,
+                computation.notices,
+                computed,
+                self.messages,
+                fmt,
+                extras,
             )
             new_text = render_program_page(text, update, fmt)
             if new_text == text:

@@ -55,6 +55,7 @@ def outcomes_block(
     computed: str,
     messages: Messages,
     fmt: PageFormat = ENGLISH,
+    extras: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}."""
     if outcomes is None:
@@ -64,6 +65,7 @@ def outcomes_block(
         head = [
             ("computed", computed),
             ("participants", str(len(outcomes.participants))),
+            *extras,
             ("sentence", outcome_sentence(outcomes, messages)),
         ]
         lines = [_template(fmt.outcomes, head, fmt)]
@@ -88,6 +90,7 @@ def page_update(
     computed: str,
     messages: Messages,
     fmt: PageFormat = ENGLISH,
+    extras: Sequence[tuple[str, str]] = (),
 ) -> PageUpdate:
     """Everything the bot writes on the page for these outcomes.
 
@@ -100,7 +103,8 @@ def page_update(
             counts = outcomes.per_user.get(row.username)
             strings = counts.as_strings() if counts else {}
             row_stats[row.position] = {name: strings.get(name, "") for name in ROW_STATS}
-    return PageUpdate(row_stats, outcomes_block(outcomes, notices, computed, messages, fmt))
+    block = outcomes_block(outcomes, notices, computed, messages, fmt, extras)
+    return PageUpdate(row_stats, block)
 
 
 def edit_summary(outcomes: Outcomes | None, notices: Sequence[Notice], messages: Messages) -> str:

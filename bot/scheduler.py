@@ -108,12 +108,27 @@ class Scheduler:
         requested = self._requested()
         active = self.watch_activity()
         refreshed = edited = failed = 0
-        for entry in self.store.due_entries(self.clock()):
+        for entry in self._due_now():
             outcome = self.refresh_entry(entry, manual=False)
             refreshed += outcome is not None
             edited += bool(outcome)
             failed += outcome is None
         return CycleResult(joins.applied, requested, active, refreshed, edited, failed)
+
+    def _due(self, entry: ScheduleEntry, now: datetime) -> bool:
+        """Due by its cadence, or holding figures the page may now be edited with."""
+        waiting_edit = entry.edit_pending and may_edit(
+            entry.last_page_edit, now, self.cadence, manual=False
+        )
+        return entry.next_due <= now or waiting_edit
+
+    def _due_now(self) -> list[ScheduleEntry]:
+        now = self.clock()
+        due = {(e.wiki, e.title): e for e in self.store.due_entries(now)}
+        for entry in self.store.schedule_entries():
+            if self._due(entry, now):
+                due.setdefault((entry.wiki, entry.title), entry)
+        return list(due.values())
 
     def _requested(self) -> int:
         """Updates asked for through the API: refresh now and edit at once."""
@@ -165,6 +180,10 @@ class Scheduler:
             return False  # another process has it
         started = time.monotonic()
         try:
+            current = self.store.schedule_entry(entry.wiki, entry.title)
+            if current is None or (not manual and not self._due(current, now)):
+                return False  # another process refreshed it since we looked
+            entry = current
             site = site_for_host(entry.wiki)
             full = (
                 manual

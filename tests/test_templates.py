@@ -35,6 +35,7 @@ OUTCOME_FIELDS = (
     "uploads",
     "deleted",
 )
+EXTRA_FIELDS = ("new_editors", "retained_7", "retained_30", "file_usage", "pageviews")
 DETAILS_PARAMS = (
     "name",
     "organizer",
@@ -57,14 +58,33 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Participants table": ((), ()),
     "Participant table row": (("username", "joined"), ROW_STATS),
     "End of participants table": ((), ()),
-    "Program outcomes": ((), ("computed", "participants", "sentence")),
+    "Program outcomes": ((), ("computed", "participants", "sentence", *EXTRA_FIELDS)),
     "Program outcomes row": ((), ("wiki", *OUTCOME_FIELDS)),
     "Program deleted article": ((), ("wiki", "title")),
     "Program notice": ((), ("message",)),
     "End of program outcomes": ((), ()),
 }
 
-#: Templates outside the program page: user pages, article talk pages, course timelines.
+CAMPAIGN_FIGURES = (
+    "participants",
+    "edits",
+    "articles_edited",
+    "articles_created",
+    "bytes_added",
+    "uploads",
+)
+
+#: The campaign page: its details and the bot-owned programs block (bot/campaign.py).
+CAMPAIGN_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Campaign details": (("name", "start", "end", "description"), ()),
+    "Campaign programs": ((), ("computed", "participants", "sentence")),
+    "Campaign program row": ((), ("program", *CAMPAIGN_FIGURES)),
+    "Campaign notice": ((), ("message",)),
+    "End of campaign programs": ((), ()),
+}
+
+#: Templates outside the program page: user pages, article talk pages, course timelines,
+#: campaign pages.
 OTHER_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Participant editor": (("program", "role"), ()),
     "Program instructor": (("program", "role"), ()),
@@ -72,6 +92,7 @@ OTHER_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Start of program timeline": ((), ()),
     "Start of program week": (("number", "title", "start"), ()),
     "End of program week": ((), ()),
+    **CAMPAIGN_TEMPLATES,
 }
 
 #: Every English template file in wikitemplates/templates/.

@@ -1,0 +1,72 @@
+"""A full refresh writes new and retained editors, file usage and pageviews on the page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.localwiki import Farm, tiny_png
+from bot.localwiki.pageviews_server import PageviewsServer
+
+pytestmark = pytest.mark.wiki
+pywikibot = pytest.importorskip("pywikibot")
+
+from bot.botconfig import BotConfig, WikiSettings  # noqa: E402
+from bot.refresh import Refresher  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.wikitext import current_outcomes_param  # noqa: E402
+
+TITLE = "Content Wiki:Extras program"
+
+
+def test_extra_figures_on_a_full_refresh(wikis: Farm, tmp_path: Path) -> None:
+    today = datetime.now(UTC).date()
+    wikis.media.client("Alice").upload("Extras-1.png", tiny_png(41), "a file")
+    alice = wikis.content.client("Alice")
+    alice.edit("Illustrated article", "Text [[File:Extras-1.png]].")
+    wikis.content.client("Bob").edit("Other article", "Also [[File:Extras-1.png]].")
+    wikis.content.admin_client().edit(
+        TITLE,
+        "{{Program details\n"
+        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
+        f"|wikis={wikis.content.host}, {wikis.media.host}\n}}}}\n{{{{Participants table}}}}\n"
+        "{{Participant table row|username=Alice|joined=2026-11-01}}\n"
+        "{{End of participants table}}\n",
+    )
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    with PageviewsServer() as views:
+        views.set_views(wikis.content.host, "Illustrated article", {today: 7})
+        config = BotConfig({wikis.content.host: WikiSettings(pageviews_url=views.url)})
+        store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+        refresher = Refresher(store, config=config)
+        refresher.refresh(pywikibot.Page(site, TITLE), full=True)
+        text = wikis.content.admin_client().get_text(TITLE) or ""
+
+        def param(name: str) -> str | None:
+            return current_outcomes_param(text, name)
+
+        # Alice's account was made when the test wikis were: a new editor, in the wiki's
+        # own user table too.
+        registered = wikis.content.sql(
+            "SELECT user_registration FROM user WHERE user_name = 'Alice'"
+        )[0][0]
+        assert str(registered).startswith(today.strftime("%Y%m%d"))
+        assert param("new_editors") == "1"
+        assert param("retained_7") == "unknown" and param("retained_30") == "unknown"
+        # Two content articles use the file; the count matches the wiki's imagelinks.
+        used = wikis.content.sql(
+            "SELECT COUNT(DISTINCT il_from) FROM imagelinks JOIN page ON page_id = il_from "
+            "WHERE il_to = 'Extras-1.png' AND page_namespace = 0"
+        )[0][0]
+        assert param("file_usage") == str(used) == "2"
+        assert param("pageviews") == "7"
+
+        # An incremental refresh keeps them without asking again.
+        asked = views.request_count
+        alice.append("Illustrated article", " More.")
+        refresher.refresh(pywikibot.Page(site, TITLE), full=False)
+        text = wikis.content.admin_client().get_text(TITLE) or ""
+        assert current_outcomes_param(text, "pageviews") == "7"
+        assert views.request_count == asked
