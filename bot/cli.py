@@ -11,7 +11,9 @@ Usage:
 
 refresh   reads each program page, counts its participants' contributions on the
           wikis it lists and writes the figures back as a bot edit (none when nothing
-          changed). --all refreshes every page that uses {{Program details}}.
+          changed). --all refreshes every page that uses {{Program details}}, then
+          every campaign page ({{Campaign details}}), whose table of programs counts
+          each participant and article once. A campaign page may also be named.
 deploy    puts the project's templates on the wiki in its language (--lang to choose)
           and, with the Join API's URL (--api-url, or api_url in programs-bot.toml),
           the Join gadget and its Gadgets-definition line. A second run edits nothing.
@@ -131,9 +133,10 @@ def _refresh(options: argparse.Namespace) -> int:
     import pywikibot
 
     from bot.botconfig import load_bot_config
+    from bot.campaign_io import CampaignResult, find_campaign_pages, refresh_campaign
     from bot.errors import ProgramsBotError
     from bot.messages import Messages
-    from bot.refresh import Refresher
+    from bot.refresh import Refresher, RefreshResult
     from bot.report import notice_plain
     from bot.store import Store, default_url
     from bot.wikis import RequestCounter
@@ -158,16 +161,33 @@ def _refresh(options: argparse.Namespace) -> int:
             for p in template.getReferences(only_template_inclusion=True, content=False)
             if p.namespace() != template.namespace()
         ]
+        # Campaigns after their programs: their totals come from the programs' counts.
+        campaigns = find_campaign_pages(site)
     else:
         pages = [pywikibot.Page(site, title) for title in options.pages]
+        campaigns = [page for page in pages if _is_campaign(page)]
+        pages = [page for page in pages if page not in campaigns]
+    pages += campaigns
+    campaign_titles = {page.title() for page in campaigns}
 
     failed = 0
     for number, page in enumerate(pages, 1):
         prefix = f"[{number}/{len(pages)}] {page.title()}"
         started = time.monotonic()
+        result: RefreshResult | CampaignResult
         with RequestCounter() as counter:
             try:
-                result = refresher.refresh(page, full=options.full)
+                if page.title() in campaign_titles:
+                    result = refresh_campaign(
+                        site,
+                        page.title(),
+                        store,
+                        simulate=bool(pywikibot.config.simulate),
+                        messages=messages,
+                        stop_page=options.stop_page,
+                    )
+                else:
+                    result = refresher.refresh(page, full=options.full)
             except ProgramsBotError as error:
                 failed += 1
                 pywikibot.error(f"{prefix}: {error}")
@@ -186,6 +206,18 @@ def _refresh(options: argparse.Namespace) -> int:
     if failed:
         pywikibot.error(f"{failed} of {len(pages)} page(s) failed")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _is_campaign(page: object) -> bool:
+    """Whether a page named on the command line is a campaign page (else: a program)."""
+    from pywikibot.exceptions import Error as PywikibotError
+
+    from bot.campaign import is_campaign_page
+
+    try:
+        return is_campaign_page(page.text)  # type: ignore[attr-defined]
+    except PywikibotError:
+        return False  # the refresh reports what is wrong with the page
 
 
 def _deploy(options: argparse.Namespace) -> int:

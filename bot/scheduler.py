@@ -22,20 +22,21 @@ from pywikibot.site import APISite
 
 from bot.botconfig import BotConfig
 from bot.cadence import Cadence, live_report, may_edit, next_due, phase_of
+from bot.campaign_io import find_campaign_pages, refresh_campaign
 from bot.dates import format_moment
 from bot.errors import ProgramsBotError
 from bot.messages import Messages
 from bot.pageformat import normalize_title
 from bot.refresh import Refresher, participants_of
 from bot.store import Store
-from bot.store.records import RUNNING, UPCOMING, ScheduleEntry
+from bot.store.records import ENDED, RUNNING, UPCOMING, ScheduleEntry
 from bot.wikis import RequestCounter, api_query, host_of, site_for_host
 from bot.wikitext import parse_program_page
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
-PROGRAM = "program"
+PROGRAM, CAMPAIGN = "program", "campaign"
 LEASE = timedelta(minutes=5)
 
 
@@ -97,7 +98,9 @@ class Scheduler:
             if page.namespace() == template.namespace():
                 continue
             added += self.store.add_to_schedule(self.home, page.title(), PROGRAM, RUNNING, now)
-        log.info("discovery: %d new program page(s)", added)
+        for page in find_campaign_pages(self.site):
+            added += self.store.add_to_schedule(self.home, page.title(), CAMPAIGN, ENDED, now)
+        log.info("discovery: %d new program or campaign page(s)", added)
         return added
 
     # -- one cycle -----------------------------------------------------------------------
@@ -128,7 +131,8 @@ class Scheduler:
         for entry in self.store.schedule_entries():
             if self._due(entry, now):
                 due.setdefault((entry.wiki, entry.title), entry)
-        return list(due.values())
+        # Campaigns last: their tables are made of what the programs' refreshes counted.
+        return sorted(due.values(), key=lambda e: e.kind == CAMPAIGN)
 
     def _requested(self) -> int:
         """Updates asked for through the API: refresh now and edit at once."""
@@ -184,6 +188,8 @@ class Scheduler:
             if current is None or (not manual and not self._due(current, now)):
                 return False  # another process refreshed it since we looked
             entry = current
+            if entry.kind == CAMPAIGN:
+                return self._refresh_campaign(entry, now, started)
             site = site_for_host(entry.wiki)
             full = (
                 manual
@@ -242,6 +248,30 @@ class Scheduler:
             return None
         finally:
             self.store.release_page(entry.wiki, entry.title, self.worker_id)
+
+    def _refresh_campaign(self, entry: ScheduleEntry, now: datetime, started: float) -> bool:
+        """A campaign's table: hourly, from what its programs' refreshes counted."""
+        with RequestCounter() as counter:
+            result = refresh_campaign(
+                site_for_host(entry.wiki),
+                entry.title,
+                self.store,
+                messages=self.messages,
+                stop_page=self.stop_page,
+                clock=self.clock,
+            )
+        self.store.update_schedule(
+            entry.wiki,
+            entry.title,
+            phase=ENDED,
+            next_due=now + self.cadence.ended,
+            last_refreshed=now,
+            last_duration_ms=int((time.monotonic() - started) * 1000),
+            last_requests=counter.count,
+            last_error=None,
+            **({"last_page_edit": now} if result.saved_revid is not None else {}),
+        )
+        return result.saved_revid is not None
 
     # -- the process -----------------------------------------------------------------------
 

@@ -196,3 +196,30 @@ def test_run_stops_cleanly_on_sigterm(wikis: Farm, tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0, output
     assert "scheduler stopped" in output
+
+
+def test_campaigns_are_discovered_and_refreshed_after_their_programs(
+    wikis: Farm, store: Store, scheduler: Scheduler
+) -> None:
+    admin = wikis.content.admin_client()
+    today = datetime.now(UTC).date()
+    for name, user in (("One", "Alice"), ("Two", "Bob")):
+        text = program(wikis, [user]).replace(
+            f"|wikis={wikis.content.host}\n", f"|wikis={wikis.content.host}\n|campaign=Drive\n"
+        )
+        admin.edit(f"Content Wiki:{name}", text)
+    admin.edit(
+        "Content Wiki:Drive",
+        f"{{{{Campaign details\n|name=Drive\n|start={today - timedelta(days=1)}\n"
+        f"|end={today + timedelta(days=1)}\n}}}}\n",
+    )
+    wikis.content.client("Alice").edit("Shared article", "A.")
+    wikis.content.client("Bob").append("Shared article", " B.")
+    assert scheduler.discover() == 3
+    result = scheduler.cycle()
+    assert result.refreshed == 3
+    campaign = admin.get_text("Content Wiki:Drive") or ""
+    assert "{{Campaign program row|program=Content Wiki:One|" in campaign
+    # The shared article counts once in the campaign's total.
+    total = next(line for line in campaign.splitlines() if "program=total" in line)
+    assert "|articles_edited=1|" in total and "|participants=2|" in total
