@@ -7,6 +7,7 @@ Usage:
     programs-bot [global options] worker [--once] [--interval SECONDS]
     programs-bot [global options] run [--interval SECONDS] [--db URL] [--stop-page TITLE]
     programs-bot [global options] status [--db URL]
+    programs-bot [global options] report PAGE [--format csv|json] [--out DIR] [--db URL]
     programs-bot sandbox [--dir DIR] [--stop]
 
 refresh   reads each program page, counts its participants' contributions on the
@@ -26,6 +27,10 @@ run       the scheduler: discovers program pages, writes joins, runs requested
           10 min); stops cleanly on SIGTERM. Several may run against one store.
 status    per program: phase, last refresh, its duration and requests, next due,
           pending edit, last problem.
+report    a program's full report: a summary (per wiki, totals, new and retained
+          editors, file usage, pageviews), its participants (per-wiki columns and
+          retention), its articles (pageviews, deleted flag) and its uploads; as four
+          CSV files in --out (default: the current directory) or one JSON document.
 sandbox   starts two local MediaWiki wikis, creates a demo program with participants
           who edit and upload, runs the bot on it and prints what it changed.
 
@@ -77,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--db")
     status = commands.add_parser("status", add_help=False)
     status.add_argument("--db")
+    report = commands.add_parser("report", add_help=False)
+    report.add_argument("page")
+    report.add_argument("--format", choices=("csv", "json"), default="csv")
+    report.add_argument("--out", default=".")
+    report.add_argument("--db")
     sandbox = commands.add_parser("sandbox", add_help=False)
     sandbox.add_argument("--dir")
     sandbox.add_argument("--stop", action="store_true")
@@ -123,6 +133,8 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
             return _run(options)
         if options.command == "status":
             return _status(options)
+        if options.command == "report":
+            return _report(options)
     except ProgramsBotError as error:
         pywikibot.error(str(error))
         return EXIT_FAILED
@@ -206,6 +218,45 @@ def _refresh(options: argparse.Namespace) -> int:
     if failed:
         pywikibot.error(f"{failed} of {len(pages)} page(s) failed")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _report(options: argparse.Namespace) -> int:
+    import pywikibot
+
+    from bot.botconfig import load_bot_config
+    from bot.errors import NotAProgramError
+    from bot.exports import TABLES, columns_of, program_tables, tables_as_json, to_csv
+    from bot.refresh import Refresher
+    from bot.store import Store, default_url
+    from bot.wikis import host_of
+    from bot.wikitext import parse_program_page
+
+    site = pywikibot.Site()
+    page = pywikibot.Page(site, options.page)
+    try:
+        text = page.get()
+    except pywikibot.exceptions.Error as error:
+        raise NotAProgramError(f"[[{options.page}]] cannot be read: {error}") from error
+    program = parse_program_page(text)
+    store = Store(options.db or default_url(_config_dir()))
+    refresher = Refresher(store, config=load_bot_config(_config_dir()))
+    computation = refresher.compute(program, f"{host_of(site)}#{page.pageid}", full=True)
+    if computation.outcomes is None or program.details.window is None:
+        raise NotAProgramError(f"[[{page.title()}]] has no usable dates; see its notices")
+    tables = program_tables(
+        computation.outcomes, computation.records, program.details.window, computation.extras
+    )
+    if options.format == "json":
+        print(tables_as_json(tables, wiki=host_of(site), title=page.title()))
+        return EXIT_OK
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "_" for c in page.title())
+    for table in TABLES:
+        path = out / f"{slug}-{table}.csv"
+        path.write_text(to_csv(tables[table], columns_of(tables[table], table)), "utf-8")
+        pywikibot.info(f"wrote {path} ({len(tables[table])} rows)")
+    return EXIT_OK
 
 
 def _is_campaign(page: object) -> bool:

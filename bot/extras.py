@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pywikibot.site import APISite
 
-from bot.editors import RETENTION_DELAYS, fetch_editor_figures
+from bot.editors import RETENTION_DELAYS, EditorFigures, fetch_editor_figures
 from bot.errors import ProgramsBotError
 from bot.fileusage import count_file_usage, fetch_file_usage
 from bot.metrics import Outcomes
@@ -37,6 +37,9 @@ class Extras:
     retained_30: int | None
     file_usage: int
     pageviews: int | None
+    #: Who, for the exports: the editor figures, and views per (wiki, article title).
+    editors: EditorFigures | None = None
+    article_views: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def as_params(self) -> list[tuple[str, str]]:
         """As {{Program outcomes}} parameters; pageviews left out where there are none."""
@@ -82,6 +85,7 @@ def compute_extras(
             host: fetch_file_usage(site, files) if files else {} for host, site in sites.items()
         }
         views: int | None = None
+        per_article: dict[tuple[str, str], int] = {}
         agent = user_agent_with_contact(contact) if contact else None
         for wiki_records in records:
             base = (pageview_urls or {}).get(wiki_records.wiki)
@@ -95,6 +99,7 @@ def compute_extras(
             )
             if counted is not None:
                 views = (views or 0) + sum(counted.values())
+                per_article.update({(wiki_records.wiki, t): n for t, n in counted.items()})
     except ProgramsBotError as error:
         log.warning("extra figures left out this time: %s", error)
         return None
@@ -104,4 +109,6 @@ def compute_extras(
         retained_30=editors.count(RETENTION_30),
         file_usage=count_file_usage(usage),
         pageviews=views,
+        editors=editors,
+        article_views=per_article,
     )

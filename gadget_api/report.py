@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from bot.dates import format_moment
+from bot.exports import safe_cell, to_csv
 from bot.pageformat import OUTCOME_FIELDS, ROW_STATS
 from bot.wikitext import current_outcomes_param, parse_program_page, read_outcome_rows
 from gadget_api.programs import Program
@@ -16,8 +14,8 @@ from gadget_api.programs import Program
 PARTICIPANT_COLUMNS = ("username", "joined", *ROW_STATS)
 OUTCOME_COLUMNS = ("wiki", *OUTCOME_FIELDS)
 _INTEGER = re.compile(r"^-?\d+$")
-#: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+__all__ = ["build_report", "csv_filename", "figure", "safe_cell", "to_csv"]
 
 
 def figure(value: str) -> int | None:
@@ -53,26 +51,6 @@ def build_report(program: Program) -> dict[str, Any]:
         "participants": participants,
         "outcomes": outcomes,
     }
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text: formula-like strings get a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)  # our own integers: never a formula, and -5 stays a number
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header row, cells made safe for spreadsheets."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([safe_cell(row.get(column)) for column in columns])
-    return out.getvalue()
 
 
 def csv_filename(program: Program, table: str) -> tuple[str, str]:
