@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -77,19 +78,23 @@ def may_edit(last_edit: datetime | None, now: datetime, cadence: Cadence, manual
     return manual or last_edit is None or now - last_edit >= cadence.edit_interval
 
 
-def live_report(outcomes: Outcomes | None, computed: datetime) -> str:
-    """The figures as JSON for the API's live report."""
+def live_report(outcomes: Outcomes | None, computed: datetime, hidden: Iterable[str] = ()) -> str:
+    """The figures as JSON for the API's live report; ``hidden`` (private participants)
+    count in the totals only."""
 
     def counts(value: object) -> dict[str, int]:
         return {f.name: getattr(value, f.name) for f in fields(value)}  # type: ignore[arg-type]
 
+    secret = set(hidden)
     if outcomes is None:
         return json.dumps({"computed": format_moment(computed), "figures": None})
     return json.dumps(
         {
             "computed": format_moment(computed),
             "participants": len(outcomes.participants),
-            "per_participant": {user: counts(c) for user, c in outcomes.per_user.items()},
+            "per_participant": {
+                user: counts(c) for user, c in outcomes.per_user.items() if user not in secret
+            },
             "per_wiki": {wiki: counts(c) for wiki, c in outcomes.per_wiki.items()},
             "total": counts(outcomes.total),
             "deleted_articles": [

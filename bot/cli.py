@@ -240,11 +240,17 @@ def _report(options: argparse.Namespace) -> int:
     program = parse_program_page(text)
     store = Store(options.db or default_url(_config_dir()))
     refresher = Refresher(store, config=load_bot_config(_config_dir()))
-    computation = refresher.compute(program, f"{host_of(site)}#{page.pageid}", full=True)
+    private = store.private_participants(host_of(site), page.title())
+    key = f"{host_of(site)}#{page.pageid}"
+    computation = refresher.compute(program, key, full=True, private=private)
     if computation.outcomes is None or program.details.window is None:
         raise NotAProgramError(f"[[{page.title()}]] has no usable dates; see its notices")
     tables = program_tables(
-        computation.outcomes, computation.records, program.details.window, computation.extras
+        computation.outcomes,
+        computation.records,
+        program.details.window,
+        computation.extras,
+        hidden=private,
     )
     if options.format == "json":
         print(tables_as_json(tables, wiki=host_of(site), title=page.title()))

@@ -79,4 +79,3 @@ def deploy(
         pages[DEFINITION] = merge_definition(definition.text if definition.exists() else "")
     summary = messages.text("summary-deploy")
     return [title for title, text in pages.items() if _save(site, title, text, summary)]
-

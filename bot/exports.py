@@ -58,8 +58,14 @@ def program_tables(
     records: Sequence[WikiRecords],
     window: Window,
     extras: Extras | None = None,
+    hidden: Iterable[str] = (),
 ) -> dict[str, list[Row]]:
-    """The four tables of a program's report (participants in the outcomes' order)."""
+    """The four tables of a program's report (participants in the outcomes' order).
+
+    ``hidden`` (private participants) count in the totals but appear in no row: not as
+    participants, article editors or uploaders.
+    """
+    secret = set(hidden)
     wikis = [r.wiki for r in records]
     summary: list[Row] = [
         {"wiki": wiki, **{f: getattr(c, f) for f in OUTCOME_FIELDS}}
@@ -73,6 +79,8 @@ def program_tables(
 
     participants: list[Row] = []
     for user in outcomes.participants:
+        if user in secret:
+            continue
         row: Row = {"username": user}
         for wiki in wikis:
             counts = outcomes.per_user_wiki[(user, wiki)]
@@ -112,7 +120,7 @@ def program_tables(
             row["created"] = row["created"] or rev.new
             row["edits"] += 1
             row["bytes_added"] += max(rev.sizediff, 0)
-            if rev.user not in row["editors"]:
+            if rev.user not in row["editors"] and rev.user not in secret:
                 row["editors"].append(rev.user)
     article_rows = [
         {**row, "editors": "; ".join(row["editors"])}
@@ -124,7 +132,7 @@ def program_tables(
             {
                 "wiki": r.wiki,
                 "title": u.title,
-                "user": u.user,
+                "user": "" if u.user in secret else u.user,
                 "timestamp": format_moment(u.timestamp),
             }
             for r in records

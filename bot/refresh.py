@@ -114,7 +114,14 @@ class Refresher:
         self.simulate = simulate
         self.clock = clock
 
-    def compute(self, program: ProgramPage, key: str, *, full: bool = True) -> Computation:
+    def compute(
+        self,
+        program: ProgramPage,
+        key: str,
+        *,
+        full: bool = True,
+        private: Iterable[str] = (),
+    ) -> Computation:
         """Fetch every listed wiki and compute the figures (pure metrics at the end).
 
         With ``full`` False, a wiki fetched before for the same participants, window and
@@ -125,6 +132,8 @@ class Refresher:
         if details.window is None:
             return Computation(None, tuple(notices), ())
         listed = participants_of(program)
+        # Private participants count in the totals only: they have no row to write.
+        listed += [name for name in private if name not in listed]
         exists_somewhere: set[str] = set()
         invalid: set[str] = set()
         records = []
@@ -161,7 +170,7 @@ class Refresher:
             )
             marks.append((wiki, started, fprint))
         if records:
-            for name in listed:
+            for name in participants_of(program):  # never name a private participant
                 if name in invalid:
                     notices.append(Notice("invalid-user", (name,)))
                 elif name not in exists_somewhere:
@@ -203,7 +212,8 @@ class Refresher:
             program = parse_program_page(text)
             check_may_edit(page)
             key = f"{host_of(site)}#{page.pageid}"
-            computation = self.compute(program, key, full=full)
+            private = self.store.private_participants(host_of(site), page.title())
+            computation = self.compute(program, key, full=full, private=private)
             new_text = self._render(text, program, computation)
             result = RefreshResult(
                 page.title(),

@@ -223,7 +223,9 @@ class Scheduler:
                 participants=tuple(participants_of(program)),
                 window_start=window.start if window else None,
                 window_end=window.end if window else None,
-                live_report=live_report(result.outcomes, now),
+                live_report=live_report(
+                    result.outcomes, now, self.store.private_participants(entry.wiki, entry.title)
+                ),
                 live_at=now,
                 **({"last_page_edit": now} if result.saved_revid is not None else {}),
             )

@@ -135,9 +135,14 @@ class Worker:
     def apply_page(self, wiki: str, title: str) -> RoundResult:
         """Write every waiting join and leave of one page, in one edit when possible."""
         requests = self.store.pending_joins(wiki, title)
+        # Private joins (and leaves of them) never touch the page: the store is their record.
+        private = [r for r in requests if r.private or self._leaves_private(r)]
+        if private:
+            self.store.finish_joins([r.id for r in private], APPLIED, self.clock())
+        requests = [r for r in requests if r not in private]
         ids = [r.id for r in requests]
         if not requests:
-            return RoundResult()
+            return RoundResult(applied=len(private))
         try:
             site = self.sites(wiki)
             for _attempt in range(MAX_ATTEMPTS):
@@ -199,6 +204,15 @@ class Worker:
         check_stop_page(site, self.stop_page or default_stop_page(site))
         summary = join_summary(added, removed, self.messages)
         return save(page, new_text, summary), added, removed, fmt
+
+    def _leaves_private(self, request: JoinRequest) -> bool:
+        """A leave whose join was private: there is no row to remove."""
+        if request.action != LEAVE:
+            return False
+        joined = self.store.latest_join(
+            request.wiki, request.title, request.username, states=[APPLIED]
+        )
+        return joined is not None and joined.action == JOIN and joined.private
 
     def _flow_added(self, leave: JoinRequest) -> bool:
         """Leaving removes only a row the Join flow added, never one an organizer wrote."""

@@ -49,22 +49,27 @@ def _wiki(host: str) -> WikiConfig:
     return wiki
 
 
-def _no_fields() -> None:
-    """Join, leave and refresh take no fields: no body, or an empty JSON object."""
+def _fields(allowed: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The JSON object body (no body: no fields); only ``allowed`` fields are accepted."""
     raw = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413 body-too-large
     if not raw.strip():
-        return
+        return {}
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as error:
         raise ApiError(400, "bad-json", f"The body is not valid JSON: {error}.") from error
     if not isinstance(data, dict):
         raise ApiError(400, "not-an-object", "The body must be a JSON object (or empty).")
-    if data:
-        name = sorted(data)[0]
-        raise ApiError(
-            400, "unknown-field", f"Unknown field {name[:100]!r}: this request takes no fields."
-        )
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        takes = f"it takes only {', '.join(sorted(allowed))}" if allowed else "it takes none"
+        raise ApiError(400, "unknown-field", f"Unknown field {unknown[0][:100]!r}: {takes}.")
+    return data
+
+
+def _no_fields() -> None:
+    """Leave and refresh take no fields: no body, or an empty JSON object."""
+    _fields()
 
 
 def _moment(value: Any) -> str | None:
@@ -173,7 +178,10 @@ def summary(wiki: str, title: str) -> dict[str, Any]:
 def join(wiki: str, title: str) -> tuple[dict[str, Any], int]:
     s = services()
     token = _signed_in(s)
-    _no_fields()
+    body = _fields(frozenset({"private"}))
+    private = body.get("private", False)
+    if not isinstance(private, bool):
+        raise ApiError(400, "bad-parameter", "'private' must be true or false.")
     config, program = _program_for(s, token, wiki, title, with_blocks=True)
     rules.check_not_blocked(token, program)
     latest = s.store.latest_join(config.host, program.title, token.username)
@@ -190,7 +198,9 @@ def join(wiki: str, title: str) -> tuple[dict[str, Any], int]:
     rules.check_registration_open(program)
     rules.check_not_ended(program, s.now())
     _check_join_rate(s, config.host, token.username)
-    joined, created = s.store.record_join(config.host, program.title, token.username, JOIN, s.now())
+    joined, created = s.store.record_join(
+        config.host, program.title, token.username, JOIN, s.now(), private=private
+    )
     if created:
         log.info("join #%d: %s to %s on %s", joined.id, token.username, program.title, wiki)
     # Not created: the same join arrived at the same moment through another request.

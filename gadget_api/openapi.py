@@ -64,6 +64,26 @@ def _no_body() -> dict[str, Any]:
     }
 
 
+def _join_body() -> dict[str, Any]:
+    return {
+        "required": False,
+        "description": (
+            'No body, an empty JSON object, or {"private": true} to join privately: the '
+            "name is kept only by the API, never written on the page, and the contributions "
+            "count only in the program's totals."
+        ),
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"private": {"type": "boolean"}},
+                }
+            }
+        },
+    }
+
+
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _READ_ERRORS = (400, 403, 404, 503)
 _SIGNED_IN_ERRORS = (400, 401, 403, 404, 503)
@@ -302,7 +322,7 @@ def document(config: ApiConfig) -> dict[str, Any]:
                     "summary": "Join: recorded now, written to the page by the bot soon",
                     "security": _BEARER,
                     "parameters": program_params,
-                    "requestBody": _no_body(),
+                    "requestBody": _join_body(),
                     "responses": {
                         "200": _json(_ref("JoinAnswer"), "Already joined; nothing changed"),
                         "202": _json(_ref("JoinAnswer"), "Recorded"),

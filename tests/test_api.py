@@ -315,7 +315,7 @@ def test_preflight(offline: FlaskClient) -> None:
         (b"[]", 400, "not-an-object"),
         (b'"join"', 400, "not-an-object"),
         (b"null", 400, "not-an-object"),
-        (b'{"private": true}', 400, "unknown-field"),
+        (b'{"privat": true}', 400, "unknown-field"),
         (b'{"a": 1, "b": 2}', 400, "unknown-field"),
         (b'{"x": "' + b"y" * 17000 + b'"}', 413, "body-too-large"),
     ],

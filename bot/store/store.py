@@ -382,6 +382,26 @@ class Store:
             row = conn.execute(query.order_by(table.c.id.desc()).limit(1)).first()
         return _join(row) if row else None
 
+    def private_participants(self, wiki: str, title: str) -> list[str]:
+        """Users who joined this page privately and have not left: kept here only."""
+        table = t.join_requests
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.username, table.c.action, table.c.private)
+                .where(
+                    table.c.wiki == wiki,
+                    table.c.title == title,
+                    table.c.state == APPLIED,
+                )
+                .order_by(table.c.id)
+            ).all()
+        latest: dict[str, tuple[str, bool]] = {}
+        for row in rows:
+            latest[row.username] = (row.action, bool(row.private))
+        return sorted(
+            name for name, (action, private) in latest.items() if action == "join" and private
+        )
+
     def pending_pages(self) -> list[tuple[str, str]]:
         """Pages with joins or leaves waiting, oldest first."""
         table = t.join_requests
