@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -78,7 +78,12 @@ def may_edit(last_edit: datetime | None, now: datetime, cadence: Cadence, manual
     return manual or last_edit is None or now - last_edit >= cadence.edit_interval
 
 
-def live_report(outcomes: Outcomes | None, computed: datetime, hidden: Iterable[str] = ()) -> str:
+def live_report(
+    outcomes: Outcomes | None,
+    computed: datetime,
+    hidden: Iterable[str] = (),
+    tables: Mapping[str, object] | None = None,
+) -> str:
     """The figures as JSON for the API's live report; ``hidden`` (private participants)
     count in the totals only."""
 
@@ -100,6 +105,8 @@ def live_report(outcomes: Outcomes | None, computed: datetime, hidden: Iterable[
             "deleted_articles": [
                 {"wiki": d.wiki, "title": d.title} for d in outcomes.deleted_articles
             ],
+            # The report's tables (bot/exports.py), for the API's CSV and JSON exports.
+            "tables": dict(tables or {}),
         },
         sort_keys=True,
     )

@@ -61,6 +61,9 @@ class RefreshResult:
     attempts: int
     #: The figures changed but the page was left for a later edit (the edit cadence).
     deferred: bool = False
+    #: What the figures were computed from (for reports).
+    records: tuple[WikiRecords, ...] = ()
+    extras: Extras | None = None
 
     @property
     def changed(self) -> bool:
@@ -224,6 +227,8 @@ class Refresher:
                 computation.notices,
                 computation.outcomes,
                 attempt,
+                records=computation.records,
+                extras=computation.extras,
             )
             if not result.changed:
                 self._remember(key, computation)

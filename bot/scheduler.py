@@ -25,6 +25,7 @@ from bot.cadence import Cadence, live_report, may_edit, next_due, phase_of
 from bot.campaign_io import find_campaign_pages, refresh_campaign
 from bot.dates import format_moment
 from bot.errors import ProgramsBotError
+from bot.exports import program_tables
 from bot.messages import Messages
 from bot.pageformat import normalize_title
 from bot.refresh import Refresher, participants_of
@@ -209,6 +210,7 @@ class Scheduler:
             program = parse_program_page(result.new_text)
             window = program.details.window
             phase = phase_of(window, now)
+            private = self.store.private_participants(entry.wiki, entry.title)
             self.store.update_schedule(
                 entry.wiki,
                 entry.title,
@@ -224,7 +226,12 @@ class Scheduler:
                 window_start=window.start if window else None,
                 window_end=window.end if window else None,
                 live_report=live_report(
-                    result.outcomes, now, self.store.private_participants(entry.wiki, entry.title)
+                    result.outcomes,
+                    now,
+                    private,
+                    program_tables(result.outcomes, result.records, window, result.extras, private)
+                    if result.outcomes is not None and window is not None
+                    else None,
                 ),
                 live_at=now,
                 **({"last_page_edit": now} if result.saved_revid is not None else {}),

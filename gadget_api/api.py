@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, request
 
 from bot.dates import format_moment
+from bot.exports import columns_of
 from bot.store import JOIN, LEAVE, ApiToken, JoinRequest
 from gadget_api import rules
 from gadget_api.auth import authenticate
@@ -262,6 +264,11 @@ def refresh(wiki: str, title: str) -> tuple[dict[str, Any], int]:
     return {"state": "queued", "request": asked.id}, 202
 
 
+PAGE_TABLES = ("participants", "outcomes")
+LIVE_TABLES = ("summary", "participants-by-wiki", "articles", "uploads")
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
 @bp.get(f"{PROGRAM}/report")
 def report(wiki: str, title: str) -> Response | dict[str, Any]:
     s = services()
@@ -269,19 +276,35 @@ def report(wiki: str, title: str) -> Response | dict[str, Any]:
     table = request.args.get("table", "participants")
     if fmt not in ("json", "csv"):
         raise ApiError(400, "bad-parameter", "'format' must be 'json' or 'csv'.")
-    if table not in ("participants", "outcomes"):
-        raise ApiError(400, "bad-parameter", "'table' must be 'participants' or 'outcomes'.")
+    if table not in PAGE_TABLES + LIVE_TABLES:
+        choices = ", ".join(repr(t) for t in PAGE_TABLES + LIVE_TABLES)
+        raise ApiError(400, "bad-parameter", f"'table' must be one of {choices}.")
     config = _wiki(wiki)
     program = load_program(s.store, s.reader, config, title, s.now(), need_text=True)
     data = build_report(program)
+    # The scheduler's latest figures: fresher than the page between polite edits.
+    entry = s.store.schedule_entry(config.host, program.title)
+    live = json.loads(entry.live_report) if entry and entry.live_report else None
+    tables = live.pop("tables", None) if live else None
     if fmt == "json":
-        # The scheduler's latest figures: fresher than the page between polite edits.
-        entry = s.store.schedule_entry(config.host, program.title)
-        data["live"] = json.loads(entry.live_report) if entry and entry.live_report else None
+        data["live"] = live
+        data["tables"] = tables
         return data
+    if table in LIVE_TABLES:
+        key = "participants" if table == "participants-by-wiki" else table
+        if not tables or key not in tables:
+            raise ApiError(
+                404, "not-found", "The bot has not refreshed this program yet: no such table."
+            )
+        return _csv(program, table, tables[key], columns_of(tables[key], key))
     columns = PARTICIPANT_COLUMNS if table == "participants" else OUTCOME_COLUMNS
+    return _csv(program, table, data[table], columns)
+
+
+def _csv(program: Program, table: str, rows: Any, columns: Sequence[str]) -> Response:
+    """A CSV download named after the program and the table."""
+    response = Response(to_csv(rows, columns), content_type=CSV_TYPE)
     ascii_name, full_name = csv_filename(program, table)
-    response = Response(to_csv(data[table], columns), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name, safe='')}"
     )

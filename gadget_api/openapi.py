@@ -203,6 +203,15 @@ def _schemas() -> dict[str, Any]:
                 "end": _MOMENT,
                 "computed": _NULLABLE_STRING,
                 "revid": _NULLABLE_INT,
+                "tables": {
+                    "description": (
+                        "The report's tables from the bot's latest refresh: summary, "
+                        "participants (per-wiki columns, retention), articles, uploads; "
+                        "null before the scheduler refreshed the program."
+                    ),
+                    "type": "object",
+                    "nullable": True,
+                },
                 "live": {
                     "description": (
                         "The figures of the bot's latest refresh, newer than the page when "
@@ -371,8 +380,23 @@ def document(config: ApiConfig) -> dict[str, Any]:
                         {
                             "name": "table",
                             "in": "query",
-                            "description": "Which table the CSV holds",
-                            "schema": {"type": "string", "enum": ["participants", "outcomes"]},
+                            "description": (
+                                "Which table the CSV holds: participants and outcomes as the "
+                                "page has them; summary, participants-by-wiki (per-wiki "
+                                "columns and retention), articles (pageviews, deleted flag) "
+                                "and uploads from the bot's latest refresh"
+                            ),
+                            "schema": {
+                                "type": "string",
+                                "enum": [
+                                    "participants",
+                                    "outcomes",
+                                    "summary",
+                                    "participants-by-wiki",
+                                    "articles",
+                                    "uploads",
+                                ],
+                            },
                         },
                     ],
                     "responses": {

@@ -94,6 +94,14 @@ def test_activity_shows_in_the_live_report_at_once_and_on_the_page_at_its_cadenc
     report = app.test_client().get(url).get_json()
     assert report["participants"][0]["edits"] == 1  # the page
     assert report["live"]["per_participant"]["Alice"]["edits"] == 2  # the latest refresh
+    assert report["tables"]["summary"][-1]["edits"] == 2
+    articles = app.test_client().get(url + "?format=csv&table=articles")
+    assert articles.status_code == 200 and articles.mimetype == "text/csv"
+    lines = articles.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("wiki,title,created,edits,bytes_added,editors,deleted,pageviews")
+    assert "Alice's article,yes,2," in lines[1]
+    by_wiki = app.test_client().get(url + "?format=csv&table=participants-by-wiki")
+    assert f"{wikis.content.host} edits" in by_wiki.get_data(as_text=True).splitlines()[0]
 
     # Someone asks for an update: it jumps the queue and edits at once.
     store.add_refresh_request(wikis.content.host, title, "Alice", datetime.now(UTC))
