@@ -27,7 +27,7 @@ run       the scheduler: discovers program pages, writes joins, runs requested
           10 min); stops cleanly on SIGTERM. Several may run against one store.
 status    per program: phase, last refresh, its duration and requests, next due,
           pending edit, last problem.
-report    a program's full report: a summary (per wiki, totals, new and retained
+report    a program's (or a campaign's) full report: a summary (per wiki, totals, new and retained
           editors, file usage, pageviews), its participants (per-wiki columns and
           retention), its articles (pageviews, deleted flag) and its uploads; as four
           CSV files in --out (default: the current directory) or one JSON document.
@@ -224,8 +224,10 @@ def _report(options: argparse.Namespace) -> int:
     import pywikibot
 
     from bot.botconfig import load_bot_config
+    from bot.campaign import campaign_outcomes, is_campaign_page
+    from bot.campaign_io import gather_programs
     from bot.errors import NotAProgramError
-    from bot.exports import TABLES, columns_of, program_tables, tables_as_json, to_csv
+    from bot.exports import campaign_tables, program_tables
     from bot.refresh import Refresher
     from bot.store import Store, default_url
     from bot.wikis import host_of
@@ -237,8 +239,12 @@ def _report(options: argparse.Namespace) -> int:
         text = page.get()
     except pywikibot.exceptions.Error as error:
         raise NotAProgramError(f"[[{options.page}]] cannot be read: {error}") from error
-    program = parse_program_page(text)
     store = Store(options.db or default_url(_config_dir()))
+    if is_campaign_page(text):
+        programs = gather_programs(site, page.title(), store)
+        tables = campaign_tables(campaign_outcomes(programs), programs)
+        return _write_tables(tables, options, host_of(site), page.title())
+    program = parse_program_page(text)
     refresher = Refresher(store, config=load_bot_config(_config_dir()))
     private = store.private_participants(host_of(site), page.title())
     key = f"{host_of(site)}#{page.pageid}"
@@ -252,12 +258,22 @@ def _report(options: argparse.Namespace) -> int:
         computation.extras,
         hidden=private,
     )
+    return _write_tables(tables, options, host_of(site), page.title())
+
+
+def _write_tables(
+    tables: dict[str, list[dict[str, object]]], options: argparse.Namespace, wiki: str, title: str
+) -> int:
+    import pywikibot
+
+    from bot.exports import TABLES, columns_of, tables_as_json, to_csv
+
     if options.format == "json":
-        print(tables_as_json(tables, wiki=host_of(site), title=page.title()))
+        print(tables_as_json(tables, wiki=wiki, title=title))
         return EXIT_OK
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    slug = "".join(c if c.isalnum() else "_" for c in page.title())
+    slug = "".join(c if c.isalnum() else "_" for c in title)
     for table in TABLES:
         path = out / f"{slug}-{table}.csv"
         path.write_text(to_csv(tables[table], columns_of(tables[table], table)), "utf-8")

@@ -10,10 +10,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.campaign import CampaignOutcomes, ProgramRecords
 from bot.dates import format_moment
 from bot.editors import RETENTION_DELAYS
 from bot.extras import EXTRA_FIELDS, Extras
-from bot.metrics import Outcomes
+from bot.metrics import Outcomes, compute_outcomes
 from bot.model import Window
 from bot.pageformat import OUTCOME_FIELDS
 from bot.records import MAIN_NAMESPACE, WikiRecords
@@ -179,7 +180,8 @@ def columns_of(rows: Sequence[Mapping[str, Any]], table: str) -> list[str]:
         ],
         "uploads": ["wiki", "title", "user", "timestamp"],
     }
-    columns = list(defaults.get(table, []))
+    present = {key for row in rows for key in row}
+    columns = [c for c in defaults.get(table, []) if c in present or not rows]
     for row in rows:
         columns += [key for key in row if key not in columns]
     return columns
@@ -188,3 +190,60 @@ def columns_of(rows: Sequence[Mapping[str, Any]], table: str) -> list[str]:
 def tables_as_json(tables: Mapping[str, Sequence[Mapping[str, Any]]], **about: Any) -> str:
     """All tables in one JSON document."""
     return json.dumps({**about, **tables}, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def campaign_tables(
+    outcomes: CampaignOutcomes, programs: Sequence[ProgramRecords]
+) -> dict[str, list[Row]]:
+    """A campaign's report: a row per program and the deduplicated total, each
+    participant once (with their programs), each article and upload once."""
+    summary: list[Row] = [
+        {
+            "program": row.title,
+            "participants": len(row.outcomes.participants) if row.outcomes else None,
+            **{f: getattr(row.outcomes.total, f) if row.outcomes else None for f in OUTCOME_FIELDS},
+        }
+        for row in outcomes.programs
+    ]
+    summary.append(
+        {
+            "program": "total",
+            "participants": len(outcomes.participants),
+            **{f: getattr(outcomes.total, f) for f in OUTCOME_FIELDS},
+        }
+    )
+    member: dict[str, list[str]] = {}
+    articles: dict[tuple[str, str], Row] = {}
+    uploads: dict[tuple[str, str], Row] = {}
+    for program in programs:
+        if program.window is None:
+            continue
+        own = compute_outcomes(program.participants, program.window, program.records)
+        for name in own.participants:
+            member.setdefault(name, []).append(program.title)
+        tables = program_tables(own, program.records, program.window)
+        for article in tables["articles"]:
+            key = (article["wiki"], article["title"])
+            if key in articles:
+                merged = articles[key]
+                merged["created"] = merged["created"] or article["created"]
+                editors = merged["editors"].split("; ") + article["editors"].split("; ")
+                merged["editors"] = "; ".join(dict.fromkeys(e for e in editors if e))
+                merged["programs"] += "; " + program.title
+            else:
+                articles[key] = {**article, "programs": program.title}
+                # Edits and bytes differ per program window; the campaign lists who and
+                # where, the totals above count each revision once.
+                articles[key].pop("edits")
+                articles[key].pop("bytes_added")
+        for upload in tables["uploads"]:
+            uploads.setdefault((upload["wiki"], upload["title"]), upload)
+    participants = [
+        {"username": name, "programs": "; ".join(titles)} for name, titles in member.items()
+    ]
+    return {
+        "summary": summary,
+        "participants": participants,
+        "articles": [articles[key] for key in sorted(articles)],
+        "uploads": [uploads[key] for key in sorted(uploads)],
+    }

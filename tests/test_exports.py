@@ -118,3 +118,66 @@ def test_the_report_command(wikis: Farm, tmp_path: Path) -> None:
     assert [a["title"] for a in document["articles"]] == ["Reported article"]
     assert document["articles"][0]["editors"] == "Alice; Bob"
     assert [u["title"] for u in document["uploads"]] == ["File:Reported.png"]
+
+
+@pytest.mark.wiki
+def test_a_campaign_report(wikis: Farm, tmp_path: Path) -> None:
+    from bot.refresh import Refresher
+    from bot.store import Store
+
+    today = datetime.now(UTC).date()
+    admin = wikis.content.admin_client()
+    for name, user in (("One", "Alice"), ("Two", "Bob")):
+        admin.edit(
+            f"Content Wiki:{name}",
+            f"{{{{Program details\n|start={today - timedelta(days=1)}\n"
+            f"|end={today + timedelta(days=1)}\n|wikis={wikis.content.host}\n"
+            "|campaign=Drive\n}}\n"
+            f"{{{{Participants table}}}}\n{{{{Participant table row|username={user}|joined=x}}}}\n"
+            "{{End of participants table}}\n",
+        )
+    admin.edit("Content Wiki:Drive", "{{Campaign details\n|name=Drive\n}}\n")
+    wikis.content.client("Alice").edit("Shared", "A.")
+    wikis.content.client("Bob").append("Shared", " B.")
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    for name in ("One", "Two"):
+        Refresher(Store(db)).refresh(pywikibot.Page(site, f"Content Wiki:{name}"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "report",
+            "Content Wiki:Drive",
+            "--format",
+            "json",
+            "--db",
+            db,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert [r["program"] for r in document["summary"]] == [
+        "Content Wiki:One",
+        "Content Wiki:Two",
+        "total",
+    ]
+    assert document["summary"][-1]["articles_edited"] == 1  # the shared article once
+    assert document["articles"] == [
+        {
+            "wiki": wikis.content.host,
+            "title": "Shared",
+            "created": True,
+            "editors": "Alice; Bob",
+            "deleted": False,
+            "pageviews": None,
+            "programs": "Content Wiki:One; Content Wiki:Two",
+        }
+    ]
+    assert {p["username"] for p in document["participants"]} == {"Alice", "Bob"}
