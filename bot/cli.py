@@ -51,6 +51,7 @@ was refreshed (notices included), 1 when any page failed, 2 on bad usage.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -346,6 +347,10 @@ def _run(options: argparse.Namespace) -> int:
     from bot.scheduler import Scheduler
     from bot.store import Store, default_url
 
+    # What the scheduler does, line by line, for the people who run and watch it.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     store = Store(options.db or default_url(_config_dir()))
     scheduler = Scheduler(
         store,

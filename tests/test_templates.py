@@ -92,6 +92,7 @@ OTHER_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Start of program timeline": ((), ()),
     "Start of program week": (("number", "title", "start"), ()),
     "End of program week": ((), ()),
+    "Program metric definitions": ((), ()),
     **CAMPAIGN_TEMPLATES,
 }
 
