@@ -48,63 +48,48 @@ class AutoEditor:
         """Put {{Participant editor}} on the user pages of people who joined."""
         if not self.settings.user_page_templates:
             return []
-        key = self.fmt.participant_marker
-        return [
-            title
-            for name in usernames
-            if self._change(
-                title := f"User:{name}",
-                lambda text: add_marker(text, key, program, self.fmt),
-                self.messages.text("summary-marker-add", self.fmt.name(key), program),
-            )
-        ]
+        return self._mark(program, self._user_pages(usernames), self.fmt.participant_marker)
 
     def left(self, program: str, usernames: Iterable[str]) -> list[str]:
         """Take {{Participant editor}} for this program off the user pages of people who left."""
         if not self.settings.user_page_templates:
             return []
-        key = self.fmt.participant_marker
-        return [
-            title
-            for name in usernames
-            if self._change(
-                title := f"User:{name}",
-                lambda text: remove_marker(text, key, program, self.fmt),
-                self.messages.text("summary-marker-remove", self.fmt.name(key), program),
-            )
-        ]
+        pages = self._user_pages(usernames)
+        return self._mark(program, pages, self.fmt.participant_marker, remove=True)
 
     def instructors(self, program: str, usernames: Iterable[str]) -> list[str]:
         """Put {{Program instructor}} on the organizer's and facilitators' user pages."""
         if not self.settings.user_page_templates:
             return []
-        key = self.fmt.instructor_marker
-        return [
-            title
-            for name in usernames
-            if name
-            and self._change(
-                title := f"User:{name}",
-                lambda text: add_marker(text, key, program, self.fmt),
-                self.messages.text("summary-marker-add", self.fmt.name(key), program),
-            )
-        ]
+        return self._mark(program, self._user_pages(usernames), self.fmt.instructor_marker)
 
     def assignments(self, program: str, articles: Iterable[str]) -> list[str]:
         """Put {{Program assignment}} on the talk pages of the program's listed articles."""
         if not self.settings.talk_page_notices:
             return []
-        key = self.fmt.assignment_marker
-        changed = []
-        for article in articles:
-            talk = pywikibot.Page(self.site, article).toggleTalkPage()
-            if talk is not None and self._change(
-                talk.title(),
-                lambda text: add_marker(text, key, program, self.fmt),
-                self.messages.text("summary-marker-add", self.fmt.name(key), program),
-            ):
-                changed.append(talk.title())
-        return changed
+        talks = [pywikibot.Page(self.site, article).toggleTalkPage() for article in articles]
+        titles = [talk.title() for talk in talks if talk is not None]
+        return self._mark(program, titles, self.fmt.assignment_marker)
+
+    @staticmethod
+    def _user_pages(usernames: Iterable[str]) -> list[str]:
+        return [f"User:{name}" for name in usernames if name]
+
+    def _mark(
+        self, program: str, titles: Iterable[str], key: str, *, remove: bool = False
+    ) -> list[str]:
+        """Add (or remove) the marker ``key`` for ``program`` on each page; the pages saved."""
+        if remove:
+            summary = self.messages.text("summary-marker-remove", self.fmt.name(key), program)
+        else:
+            summary = self.messages.text("summary-marker-add", self.fmt.name(key), program)
+
+        def transform(text: str) -> str | None:
+            if remove:
+                return remove_marker(text, key, program, self.fmt)
+            return add_marker(text, key, program, self.fmt)
+
+        return [title for title in titles if self._change(title, transform, summary)]
 
     def _change(self, title: str, transform: Callable[[str], str | None], summary: str) -> bool:
         """Apply ``transform`` to a page (None: nothing to do); True when it was saved."""
