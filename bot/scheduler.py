@@ -9,6 +9,7 @@ processes may run: each page is held by one of them at a time through the store.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -22,10 +23,10 @@ from pywikibot.site import APISite
 
 from bot.botconfig import BotConfig
 from bot.cadence import Cadence, live_report, may_edit, next_due, phase_of
-from bot.campaign_io import find_campaign_pages, refresh_campaign
+from bot.campaign_io import find_campaign_pages, gather_programs, refresh_campaign
 from bot.dates import format_moment
 from bot.errors import ProgramsBotError
-from bot.exports import program_tables
+from bot.exports import campaign_tables, program_tables
 from bot.messages import Messages
 from bot.pageformat import normalize_title
 from bot.refresh import Refresher, participants_of
@@ -269,10 +270,15 @@ class Scheduler:
                 stop_page=self.stop_page,
                 clock=self.clock,
             )
+        programs = gather_programs(site_for_host(entry.wiki), entry.title, self.store)
+        tables = campaign_tables(result.outcomes, programs)
+        report = json.dumps({"computed": format_moment(now), "tables": tables})
         self.store.update_schedule(
             entry.wiki,
             entry.title,
             phase=ENDED,
+            live_report=report,
+            live_at=now,
             next_due=now + self.cadence.ended,
             last_refreshed=now,
             last_duration_ms=int((time.monotonic() - started) * 1000),

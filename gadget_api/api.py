@@ -18,6 +18,7 @@ from flask import Blueprint, Response, request
 
 from bot.dates import format_moment
 from bot.exports import columns_of
+from bot.pageformat import normalize_title
 from bot.store import JOIN, LEAVE, ApiToken, JoinRequest
 from gadget_api import rules
 from gadget_api.auth import authenticate
@@ -299,6 +300,38 @@ def report(wiki: str, title: str) -> Response | dict[str, Any]:
         return _csv(program, table, tables[key], columns_of(tables[key], key))
     columns = PARTICIPANT_COLUMNS if table == "participants" else OUTCOME_COLUMNS
     return _csv(program, table, data[table], columns)
+
+
+@bp.get("/campaigns/<wiki>/<path:title>/report")
+def campaign_report(wiki: str, title: str) -> Response | dict[str, Any]:
+    s = services()
+    fmt = request.args.get("format", "json")
+    table = request.args.get("table", "summary")
+    if fmt not in ("json", "csv"):
+        raise ApiError(400, "bad-parameter", "'format' must be 'json' or 'csv'.")
+    if table not in CAMPAIGN_TABLES:
+        choices = ", ".join(repr(t) for t in CAMPAIGN_TABLES)
+        raise ApiError(400, "bad-parameter", f"'table' must be one of {choices}.")
+    config = _wiki(wiki)
+    name = normalize_title(title)
+    entry = s.store.schedule_entry(config.host, name)
+    if entry is None or entry.kind != "campaign" or not entry.live_report:
+        raise ApiError(
+            404, "not-found", f"The bot has not refreshed a campaign page {name!r} on {wiki}."
+        )
+    data = json.loads(entry.live_report)
+    if fmt == "json":
+        return {"wiki": config.host, "title": name, **data}
+    rows = data["tables"][table]
+    response = Response(to_csv(rows, columns_of(rows, table)), content_type=CSV_TYPE)
+    safe = "".join(c if c.isalnum() else "_" for c in name)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{safe.encode("ascii", "replace").decode()}-{table}.csv"'
+    )
+    return response
+
+
+CAMPAIGN_TABLES = ("summary", "participants", "articles", "uploads")
 
 
 def _csv(program: Program, table: str, rows: Any, columns: Sequence[str]) -> Response:

@@ -366,6 +366,42 @@ def document(config: ApiConfig) -> dict[str, Any]:
                     },
                 }
             },
+            "/campaigns/{wiki}/{title}/report": {
+                "get": {
+                    "operationId": "campaignReport",
+                    "summary": (
+                        "A campaign's tables from the bot's latest refresh of it: a row per "
+                        "program and the total counting each participant and article once"
+                    ),
+                    "parameters": [
+                        *program_params,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["json", "csv"]},
+                        },
+                        {
+                            "name": "table",
+                            "in": "query",
+                            "description": "Which table the CSV holds",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["summary", "participants", "articles", "uploads"],
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The campaign's report",
+                            "content": {
+                                "application/json": {"schema": {"type": "object"}},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 404),
+                    },
+                }
+            },
             "/programs/{wiki}/{title}/report": {
                 "get": {
                     "operationId": "report",

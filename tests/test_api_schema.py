@@ -85,6 +85,7 @@ OPERATIONS = [
     ("/programs/{wiki}/{title}/leave", "POST"),
     ("/programs/{wiki}/{title}/refresh", "POST"),
     ("/programs/{wiki}/{title}/report", "GET"),
+    ("/campaigns/{wiki}/{title}/report", "GET"),
     ("/openapi.json", "GET"),
 ]
 

@@ -231,3 +231,24 @@ def test_campaigns_are_discovered_and_refreshed_after_their_programs(
     # The shared article counts once in the campaign's total.
     total = next(line for line in campaign.splitlines() if "program=total" in line)
     assert "|articles_edited=1|" in total and "|participants=2|" in total
+
+    # The API serves the campaign's tables from that refresh.
+    from api_support import SECRET_KEY, wiki_entry
+
+    from gadget_api import create_app
+
+    app = create_app(
+        {
+            "secret_key": SECRET_KEY,
+            "store_url": str(store.engine.url),
+            "public_url": "http://api.test",
+            "wikis": [wiki_entry(wikis.content)],
+        }
+    )
+    client = app.test_client()
+    url = f"/api/v1/campaigns/{wikis.content.host}/Content_Wiki:Drive/report"
+    document = client.get(url).get_json()
+    assert document["tables"]["summary"][-1]["articles_edited"] == 1
+    csv_text = client.get(url + "?format=csv&table=participants").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "username,programs"
+    assert client.get(url.replace("Drive", "Nothing")).status_code == 404
