@@ -5,7 +5,8 @@ Usage:
     programs-bot [global options] refresh --all
     programs-bot [global options] deploy [--lang LANG] [--api-url URL]
     programs-bot [global options] worker [--once] [--interval SECONDS]
-    programs-bot [global options] run [--interval SECONDS] [--db URL] [--stop-page TITLE]
+    programs-bot [global options] run [--interval SECONDS] [--edit-interval MINUTES]
+                                      [--db URL] [--stop-page TITLE]
     programs-bot [global options] status [--db URL]
     programs-bot [global options] report PAGE [--format csv|json] [--out DIR] [--db URL]
     programs-bot sandbox [--dir DIR] [--stop]
@@ -24,7 +25,9 @@ worker    writes the joins and leaves the Join API recorded onto the program pag
 run       the scheduler: discovers program pages, writes joins, runs requested
           updates at once, spots activity in recent changes and refreshes each
           program on its cadence (running: every 5 min; page edits at most every
-          10 min); stops cleanly on SIGTERM. Several may run against one store.
+          --edit-interval minutes, default 10); stops cleanly on SIGTERM. It finds
+          pages on the home wiki and on every wiki of programs-bot.toml. Several
+          may run against one store.
 status    per program: phase, last refresh, its duration and requests, next due,
           pending edit, last problem.
 report    a program's (or a campaign's) full report: a summary (per wiki, totals, new and retained
@@ -79,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--db")
     run = commands.add_parser("run", add_help=False)
     run.add_argument("--interval", type=float, default=30.0)
+    run.add_argument("--edit-interval", type=float, default=10.0)
     run.add_argument("--stop-page")
     run.add_argument("--db")
     status = commands.add_parser("status", add_help=False)
@@ -341,9 +345,12 @@ def _worker(options: argparse.Namespace) -> int:
 
 
 def _run(options: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     import pywikibot
 
     from bot.botconfig import load_bot_config
+    from bot.cadence import Cadence
     from bot.scheduler import Scheduler
     from bot.store import Store, default_url
 
@@ -357,6 +364,7 @@ def _run(options: argparse.Namespace) -> int:
         pywikibot.Site(),
         config=load_bot_config(_config_dir()),
         stop_page=options.stop_page,
+        cadence=Cadence(edit_interval=timedelta(minutes=options.edit_interval)),
     )
     pywikibot.info(f"scheduler {scheduler.worker_id} running; SIGTERM stops it")
     scheduler.run_forever(options.interval)

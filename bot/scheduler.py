@@ -92,16 +92,23 @@ class Scheduler:
     # -- discovery -----------------------------------------------------------------------
 
     def discover(self) -> int:
-        """Add every page using {{Program details}} on the home wiki; returns how many new."""
-        template = pywikibot.Page(self.site, "Template:Program details")
+        """Add every page using {{Program details}} or {{Campaign details}} on the home
+        wiki and on every wiki of the bot's settings; returns how many are new."""
         now = self.clock()
         added = 0
-        for page in template.getReferences(only_template_inclusion=True, content=False):
-            if page.namespace() == template.namespace():
-                continue
-            added += self.store.add_to_schedule(self.home, page.title(), PROGRAM, RUNNING, now)
-        for page in find_campaign_pages(self.site):
-            added += self.store.add_to_schedule(self.home, page.title(), CAMPAIGN, ENDED, now)
+        homes = {self.home: self.site}
+        for host in self.config.wikis:
+            try:
+                homes.setdefault(host, site_for_host(host))
+            except ProgramsBotError as error:
+                log.warning("cannot discover programs on %s: %s", host, error)
+        for host, site in homes.items():
+            template = pywikibot.Page(site, "Template:Program details")
+            for page in template.getReferences(only_template_inclusion=True, content=False):
+                if page.namespace() != template.namespace():
+                    added += self.store.add_to_schedule(host, page.title(), PROGRAM, RUNNING, now)
+            for page in find_campaign_pages(site):
+                added += self.store.add_to_schedule(host, page.title(), CAMPAIGN, ENDED, now)
         log.info("discovery: %d new program or campaign page(s)", added)
         return added
 

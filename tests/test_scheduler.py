@@ -252,3 +252,18 @@ def test_campaigns_are_discovered_and_refreshed_after_their_programs(
     csv_text = client.get(url + "?format=csv&table=participants").get_data(as_text=True)
     assert csv_text.splitlines()[0] == "username,programs"
     assert client.get(url.replace("Drive", "Nothing")).status_code == 404
+
+
+def test_programs_are_discovered_on_every_configured_wiki(wikis: Farm, store: Store) -> None:
+    from bot.botconfig import BotConfig, WikiSettings
+
+    wikis.content.admin_client().edit("Content Wiki:Here", program(wikis, ["Alice"]))
+    wikis.media.admin_client().edit("Media Commons:There", program(wikis, ["Bob"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    config = BotConfig({wikis.media.host: WikiSettings()})
+    assert Scheduler(store, site, config=config, worker_id="d").discover() == 2
+    known = {(e.wiki, e.title) for e in store.schedule_entries()}
+    assert known == {
+        (wikis.content.host, "Content Wiki:Here"),
+        (wikis.media.host, "Media Commons:There"),
+    }
