@@ -109,6 +109,8 @@ class ProgramRecords:
     window: Window | None
     records: tuple[WikiRecords, ...] = ()
     refreshed: bool = True
+    #: Participants who joined privately: counted, never named in any report row.
+    private: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

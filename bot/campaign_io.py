@@ -1,17 +1,15 @@
 """Refreshing a campaign page: find its programs, add up what they counted, save safely.
 
 The figures come from the store, which keeps what each program's last refresh counted
-(revisions and page states per program and wiki), so no contributions are fetched again.
-The store does not keep uploads: they are read from each wiki's upload log once per
-stretch of overlapping program windows (bot.fetch.fetch_uploads, which reads the log once
-for all participants). Programs are found with one ``embeddedin`` generator per name of
+(revisions, page states and uploads per program and wiki, and who joined privately), so
+nothing is fetched again. Programs are found with one ``embeddedin`` generator per name of
 {{Program details}} that loads their text in the same batched requests.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -43,11 +41,10 @@ from bot.errors import (
     UnknownWikiError,
     WikiAccessError,
 )
-from bot.fetch import fetch_uploads
 from bot.messages import Messages
-from bot.model import Notice, Window
+from bot.model import Notice
 from bot.pageformat import ENGLISH, PageFormat, available_formats
-from bot.records import Upload, WikiRecords
+from bot.records import WikiRecords
 from bot.store import Store
 from bot.wikis import host_of, site_for_host
 from bot.wikitext import current_outcomes_param, parse_program_page
@@ -159,7 +156,7 @@ def program_records(store: Store, host: str, page: pywikibot.Page) -> ProgramRec
     """A program as its last refresh counted it: names from its page, records from the
     store (key ``f"{host}#{pageid}"``, ``host`` being the program page's wiki).
 
-    Uploads are not in the store; see attach_uploads.
+    Private participants (kept in the store only) count like the others in the totals.
     """
     program = parse_program_page(page.text)
     key = f"{host}#{page.pageid}"
@@ -169,72 +166,28 @@ def program_records(store: Store, host: str, page: pywikibot.Page) -> ProgramRec
         if wiki is None or any(r.wiki == wiki for r in records):
             continue
         revisions, pages = store.remembered(key, wiki)
-        records.append(WikiRecords(wiki, tuple(revisions), pages))
+        uploads = store.remembered_uploads(key, wiki)
+        records.append(WikiRecords(wiki, tuple(revisions), pages, tuple(uploads)))
+    named = counted_participants(program)
+    private = [n for n in store.private_participants(host, page.title()) if n not in named]
     return ProgramRecords(
         title=page.title(),
-        participants=counted_participants(program),
+        participants=(*named, *private),
         window=program.details.window,
         records=tuple(records),
         refreshed=bool(current_outcomes_param(page.text, "computed")),
+        private=tuple(private),
     )
 
 
-def upload_queries(programs: Sequence[ProgramRecords]) -> dict[str, list[tuple[set[str], Window]]]:
-    """Per wiki, the upload-log reads that cover every program listing it (pure).
-
-    Overlapping program windows share one read (with all their participants); separate
-    ones get their own, so that a gap between programs is never read. Each program
-    filters the uploads to its own participants and window again.
-    """
-    spans: dict[str, list[tuple[Window, frozenset[str]]]] = {}
-    for program in programs:
-        if program.window is None or not program.participants:
-            continue
-        for records in program.records:
-            spans.setdefault(records.wiki, []).append(
-                (program.window, frozenset(program.participants))
-            )
-    wanted: dict[str, list[tuple[set[str], Window]]] = {}
-    for wiki, windows in spans.items():
-        merged: list[tuple[set[str], Window]] = []
-        for window, users in sorted(windows, key=lambda w: (w[0].start, w[0].end)):
-            if merged and window.start <= merged[-1][1].end:
-                last_users, last = merged[-1]
-                merged[-1] = (last_users | users, Window(last.start, max(last.end, window.end)))
-            else:
-                merged.append((set(users), window))
-        wanted[wiki] = merged
-    return wanted
-
-
-def attach_uploads(
-    programs: Iterable[ProgramRecords], uploads: Mapping[str, Sequence[Upload]]
-) -> list[ProgramRecords]:
-    """The programs with each wiki's uploads in their records (pure)."""
-    return [
-        replace(
-            program,
-            records=tuple(
-                replace(r, uploads=tuple(uploads.get(r.wiki, ()))) for r in program.records
-            ),
-        )
-        for program in programs
-    ]
-
-
 def gather_programs(site: APISite, campaign_title: str, store: Store) -> list[ProgramRecords]:
-    """Every program of the campaign with what its last refresh counted, and its uploads."""
+    """Every program of the campaign with what its last refresh counted."""
     host = host_of(site)
     programs = [
         program_records(store, host, page) for page in find_campaign_programs(site, campaign_title)
     ]
-    uploads: dict[str, list[Upload]] = {}
-    for wiki, reads in upload_queries(programs).items():
-        site_of_wiki = site_for_host(wiki)
-        for users, window in reads:
-            uploads.setdefault(wiki, []).extend(fetch_uploads(site_of_wiki, users, window))
     log.info("[[%s]]: %d programs", campaign_title, len(programs))
-    return attach_uploads(programs, uploads)
+    return programs
 
 
 def _render(

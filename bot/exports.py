@@ -196,7 +196,9 @@ def campaign_tables(
     outcomes: CampaignOutcomes, programs: Sequence[ProgramRecords]
 ) -> dict[str, list[Row]]:
     """A campaign's report: a row per program and the deduplicated total, each
-    participant once (with their programs), each article and upload once."""
+    participant once (with their programs), each article and upload once. Private
+    participants count in the figures and appear in no row."""
+    secret = {name for program in programs for name in program.private}
     summary: list[Row] = [
         {
             "program": row.title,
@@ -220,8 +222,9 @@ def campaign_tables(
             continue
         own = compute_outcomes(program.participants, program.window, program.records)
         for name in own.participants:
-            member.setdefault(name, []).append(program.title)
-        tables = program_tables(own, program.records, program.window)
+            if name not in secret:
+                member.setdefault(name, []).append(program.title)
+        tables = program_tables(own, program.records, program.window, hidden=secret)
         for article in tables["articles"]:
             key = (article["wiki"], article["title"])
             if key in articles:

@@ -483,21 +483,6 @@ def test_render_touches_nothing_outside_the_block(
     )
 
 
-def test_upload_queries_cover_each_wiki_once() -> None:
-    campaign_io = pytest.importorskip("bot.campaign_io")
-    later = ProgramRecords("Later", ("Dave",), window(25, 28), (WikiRecords(WIKI),))
-    undated = ProgramRecords("Undated", ("Zed",), None, (WikiRecords(WIKI),))
-    queries = campaign_io.upload_queries([later, PROGRAM_A, PROGRAM_B, undated])
-    assert queries == {
-        # A and B overlap: one read; the later program's window apart: the gap is not read.
-        WIKI: [({"Alice", "Bob", "Carol"}, window(1, 20)), ({"Dave"}, window(25, 28))],
-        MEDIA: [({"Alice", "Carol"}, window(5, 20))],
-    }
-    uploads = {WIKI: [Upload("Alice", "File:X.png", moment(3))]}
-    attached = campaign_io.attach_uploads([PROGRAM_B], uploads)
-    assert [r.uploads for r in attached[0].records] == [tuple(uploads[WIKI]), ()]
-
-
 # -- on the real wikis --------------------------------------------------------------------
 
 CAMPAIGN = "Project:Wiki Science"

@@ -72,3 +72,18 @@ def test_a_private_participant_counts_in_totals_only(wikis: Farm, tmp_path: Path
     assert result.outcomes is not None
     live = json.loads(live_report(result.outcomes, datetime.now(UTC), ["Carol"]))
     assert set(live["per_participant"]) == {"Alice"} and live["total"]["edits"] == 2
+
+    # A campaign naming the program counts Carol in its totals too, and names her nowhere.
+    from bot.campaign import campaign_outcomes
+    from bot.campaign_io import gather_programs
+    from bot.exports import campaign_tables
+
+    text = admin.get_text(TITLE) or ""
+    admin.edit(TITLE, text.replace("|registration=open\n", "|registration=open\n|campaign=Quiet\n"))
+    Refresher(store).refresh(pywikibot.Page(site, TITLE))
+    programs = gather_programs(site, "Content Wiki:Quiet", store)
+    campaign = campaign_outcomes(programs)
+    assert campaign.total.edits == 2 and len(campaign.participants) == 2
+    tables = campaign_tables(campaign, programs)
+    assert [p["username"] for p in tables["participants"]] == ["Alice"]
+    assert "Carol" not in json.dumps(tables)
