@@ -12,8 +12,14 @@ then measures side by side, in one run (issue 6):
    ``User.contributions()`` loop per participant and wiki plus one upload-log read), and
    the peak memory (ru_maxrss of a subprocess that does only that refresh);
 2. an incremental refresh after ``--new-edits`` new edits by participants;
-3. ``--programs`` programs refreshed by one Scheduler process, then by ``--workers``
-   Scheduler processes sharing one SQLite store (leases), wall time ratio.
+3. ``--programs`` programs refreshed by one Scheduler process, then by 2 and by
+   ``--workers`` Scheduler processes sharing one SQLite store (leases), wall time ratio;
+   each run gets its own copy of the pages (same participant lists), so that every run
+   edits pages it has not edited yet. CPU seconds (machine, php servers, workers) are
+   recorded per run: the wikis run on the same cores as the workers here.
+
+Cached data sets are restored to their pristine snapshot at the start of each run and
+served on the ports chosen when they were built (those ports must be free).
 
 The floor, per wiki: for each batch of 500 names (``ucuser``, apihighlimits),
 max(1, ceil(rows of the batch / 5000)) usercontribs requests, plus
@@ -79,6 +85,8 @@ class ModuleCounter:
     def __init__(self) -> None:
         self.by_module: Counter[str] = Counter()
         self.by_host: Counter[str] = Counter()
+        #: Seconds from sending each request to its answer's headers, by module.
+        self.elapsed: Counter[str] = Counter()
 
     def _hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         request = response.request
@@ -95,6 +103,7 @@ class ModuleCounter:
             module = "+".join(parts) or f"meta={params.get('meta', '')}"
         self.by_module[module] += 1
         self.by_host[urlsplit(request.url).netloc] += 1
+        self.elapsed[module] += response.elapsed.total_seconds()
         return response
 
     @property
@@ -155,11 +164,13 @@ def child_refresh(args: dict[str, Any]) -> dict[str, Any]:
     rss_peak = _rss_mb()
     refresher._remember(key, computation)
     window = program.details.window
+    assert window is not None, "the benchmark program has a window"
     return {
         "seconds": seconds,
         "requests": counter.count,
         "by_module": dict(counter.by_module),
         "by_host": dict(counter.by_host),
+        "elapsed_by_module": {k: round(v, 3) for k, v in counter.elapsed.items()},
         "rss_before_mb": round(rss_before, 1),
         "rss_peak_mb": round(rss_peak, 1),
         "revisions": {r.wiki: len(r.revisions) for r in computation.records},
@@ -177,7 +188,7 @@ def child_plain(args: dict[str, Any]) -> dict[str, Any]:
 
     sites = _warm_sites(args["hosts"])
     start, end = (pywikibot.Timestamp.fromISOformat(t) for t in args["window"])
-    rows = Counter()
+    rows: Counter[str] = Counter()
     with ModuleCounter() as counter:
         started = time.perf_counter()
         for host, site in sites.items():
@@ -250,7 +261,8 @@ def run_child(kind: str, args: dict[str, Any], env: dict[str, str]) -> dict[str,
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[7:])
+            result: dict[str, Any] = json.loads(line[7:])
+            return result
     raise RuntimeError(f"child {kind} failed ({proc.returncode}): {proc.stderr[-3000:]}")
 
 
@@ -458,7 +470,10 @@ def run(
     print(f"{options.programs} programs, 1 vs {options.workers} workers ...", flush=True)
     rng = random.Random(11)
     lists = [rng.sample(names, rng.randint(20, 50)) for _ in range(options.programs)]
-    jobs = [(s, n, lists[n]) for s in ("A", "B") for n in range(options.programs)]
+    runs = [("1", 1, "A"), ("2", 2, "C"), (str(options.workers), options.workers, "B")]
+    runs = list({label: (label, w, ps) for label, w, ps in runs}.values())
+    sets = [ps for _, _, ps in runs]
+    jobs = [(s, n, lists[n]) for s in sets for n in range(options.programs)]
 
     def make(job: tuple[str, int, list[str]]) -> None:
         s, n, members = job
@@ -469,11 +484,33 @@ def run(
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(make, jobs))
     figures["scheduler"] = {}
-    for label, workers, page_set in (("1", 1, "A"), (str(options.workers), options.workers, "B")):
+    for label, workers, page_set in runs:
         figures["scheduler"][label] = run_schedulers(
-            tmp, env, hosts, page_set, workers, options.programs, farm.content.host
+            tmp, env, hosts, page_set, workers, options.programs, farm
         )
     return figures
+
+
+def _cpu_ticks(farm: Farm) -> dict[str, float]:
+    """CPU seconds so far: machine-wide (/proc/stat), php servers, reaped children."""
+    hz = os.sysconf("SC_CLK_TCK")
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(x) for x in fields) - int(fields[3]) - int(fields[4])  # minus idle, iowait
+    groups = {w._server.pid for w in farm.wikis}
+    php = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parts = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(parts[2]) in groups:  # pgrp
+            php += int(parts[11]) + int(parts[12])  # utime, stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "machine": busy / hz,
+        "php_servers": php / hz,
+        "workers": children.ru_utime + children.ru_stime,
+    }
 
 
 def run_schedulers(
@@ -483,7 +520,7 @@ def run_schedulers(
     page_set: str,
     workers: int,
     programs: int,
-    home: str,
+    farm: Farm,
 ) -> dict[str, Any]:
     from bot.store import Store  # the parent only fills the schedule
     from bot.store.records import RUNNING
@@ -493,37 +530,48 @@ def run_schedulers(
     now = datetime.now(UTC)
     for n in range(programs):
         store.add_to_schedule(
-            home, PROGRAM_TITLE.format(set=page_set, n=n), "program", RUNNING, now
+            farm.content.host, PROGRAM_TITLE.format(set=page_set, n=n), "program", RUNNING, now
         )
     procs = []
+    logs = []
     for w in range(workers):
         args = {"hosts": hosts, "store": url, "worker_id": f"bench-{page_set}-{w}"}
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, __file__, "--child", "scheduler"],
-                env={**env, "BENCH_CHILD_ARGS": json.dumps(args)},
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+        # Output to a file, not a pipe: Pywikibot writes much (diffs, logs), and a full pipe
+        # would block one worker while the parent waits for another.
+        logs.append(tmp / f"sched-{page_set}-{w}.log")
+        with logs[-1].open("w") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, __file__, "--child", "scheduler"],
+                    env={**env, "BENCH_CHILD_ARGS": json.dumps(args)},
+                    stdin=subprocess.PIPE,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
             )
-        )
-    for proc in procs:
-        line = proc.stdout.readline()
-        if line.strip() != "ready":
-            raise RuntimeError(f"scheduler child failed: {line} {proc.stderr.read()[-3000:]}")
+    deadline = time.monotonic() + 300
+    for proc, path in zip(procs, logs, strict=True):
+        while "ready" not in path.read_text().splitlines():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"scheduler child failed: {path.read_text()[-3000:]}")
+            time.sleep(0.1)
+    cpu_before = _cpu_ticks(farm)
     started = time.perf_counter()
     for proc in procs:
+        assert proc.stdin is not None
         proc.stdin.write("go\n")
         proc.stdin.flush()
     results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=1500)
-        found = [json.loads(x[7:]) for x in out.splitlines() if x.startswith("RESULT ")]
+    for proc, path in zip(procs, logs, strict=True):
+        proc.wait(timeout=1500)
+        text = path.read_text()
+        found = [json.loads(x[7:]) for x in text.splitlines() if x.startswith("RESULT ")]
         if not found:
-            raise RuntimeError(f"scheduler child failed: {err[-3000:]}")
+            raise RuntimeError(f"scheduler child failed: {text[-3000:]}")
         results.append(found[0])
     seconds = time.perf_counter() - started
+    cpu = {k: round(v - cpu_before[k], 1) for k, v in _cpu_ticks(farm).items()}
     entries = store.schedule_entries()
     return {
         "seconds": seconds,
@@ -536,6 +584,10 @@ def run_schedulers(
         "errors": [e.last_error for e in entries if e.last_error][:3],
         "requests": sum(e.last_requests or 0 for e in entries),
         "per_worker": results,
+        # CPU seconds used during the run: the whole machine (all cores, every process,
+        # also other users'), the two php -S servers, and the worker processes.
+        "cpu_seconds": cpu,
+        "machine_busy_share": round(cpu["machine"] / (seconds * (os.cpu_count() or 1)), 2),
     }
 
 
@@ -570,6 +622,14 @@ def report(f: dict[str, Any], options: Any) -> None:
         f"{full['seconds']:.2f} s / {replay['seconds']:.2f} s",
         r,
         r <= 1.5,
+    )
+    waits = full["elapsed_by_module"]
+    row(
+        "  server wait by module (s)",
+        "info",
+        ", ".join(f"{k.split('=')[-1]} {v:.2f}" for k, v in waits.items()),
+        None,
+        None,
     )
     if "plain" in f:
         plain = f["plain"]
@@ -620,6 +680,12 @@ def report(f: dict[str, Any], options: Any) -> None:
         r,
         r >= 1.6,
     )
+    if "2" in f["scheduler"] and options.workers != 2:
+        two = f["scheduler"]["2"]
+        r = one["seconds"] / two["seconds"]
+        row("  1 / 2 workers", "info", f"{one['seconds']:.1f} s / {two['seconds']:.1f} s", r, None)
+    busy = ", ".join(f"{k}w {v['machine_busy_share']:.0%}" for k, v in f["scheduler"].items())
+    row("  machine CPU busy (all cores)", "info", busy, None, None)
     f["table"] = [
         dict(zip(("measure", "target", "measured", "ratio", "pass"), x, strict=True)) for x in rows
     ]
