@@ -31,7 +31,7 @@ from bot.model import Notice, ProgramDetails, ProgramPage
 from bot.pageformat import PageFormat
 from bot.records import WikiRecords
 from bot.report import edit_summary, page_update
-from bot.store import Store
+from bot.store import FetchMark, Store
 from bot.wikis import host_of, site_for_host
 from bot.wikitext import (
     current_outcomes_param,
@@ -77,14 +77,15 @@ class Computation:
     outcomes: Outcomes | None
     notices: tuple[Notice, ...]
     records: tuple[WikiRecords, ...]
-    #: Per wiki: when its fetch started and for which fingerprint (for the next one).
-    marks: tuple[tuple[str, datetime, str], ...] = ()
+    #: Per wiki: when its fetch started, for what, and what it found (for the next one).
+    marks: tuple[tuple[str, FetchMark], ...] = ()
     #: The extra figures (full refreshes only; None: keep what the page has).
     extras: Extras | None = None
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
-    """What an incremental fetch depends on; when it changes, the next fetch is full."""
+    """What an incremental fetch depends on (the listed names, the window, the scope);
+    when it changes, the next fetch is full."""
     parts = [*sorted(users), repr(details.window), repr(details.scope)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -151,18 +152,24 @@ class Refresher:
                 notices.append(Notice("unknown-wiki", (host,)))
                 continue
             started = datetime.now(UTC)
-            users = check_users(site, listed)
-            exists_somewhere |= users.existing
-            invalid |= users.invalid
             wiki = host_of(site)
-            fprint = fingerprint(users.existing, details)
+            fprint = fingerprint(listed, details)
             mark = None if full else self.store.fetch_mark(key, wiki)
-            since = mark[0] if mark is not None and mark[1] == fprint else None
+            since = None
+            if mark is not None and mark.fingerprint == fprint:
+                # Same names, window and scope as last time: the accounts found then
+                # still hold (a new account is found by the next full recount).
+                since, existing, bad = mark.fetched_until, mark.existing, mark.invalid
+            else:
+                users = check_users(site, listed)
+                existing, bad = users.existing, users.invalid
+            exists_somewhere |= existing
+            invalid |= bad
             remembered, remembered_pages = self.store.remembered(key, wiki)
             records.append(
                 fetch_wiki(
                     site,
-                    users.existing,
+                    existing,
                     details.window,
                     details.scope,
                     remembered,
@@ -171,7 +178,7 @@ class Refresher:
                     remembered_uploads=self.store.remembered_uploads(key, wiki) if since else (),
                 )
             )
-            marks.append((wiki, started, fprint))
+            marks.append((wiki, FetchMark(started, fprint, existing, bad)))
         if records:
             for name in participants_of(program):  # never name a private participant
                 if name in invalid:
@@ -307,5 +314,5 @@ class Refresher:
             self.store.remember(
                 key, records.wiki, records.revisions, records.pages, records.uploads
             )
-        for wiki, started, fprint in computation.marks:
-            self.store.set_fetch_mark(key, wiki, started, fprint)
+        for wiki, mark in computation.marks:
+            self.store.set_fetch_mark(key, wiki, mark)

@@ -82,6 +82,8 @@ def test_incremental_and_full_refresh_agree(wikis: Farm, tmp_path: Path) -> None
     # and page states only for the new revisions' articles.
     contribs = [a for a in asked if "usercontribs" in a]
     assert len(contribs) == 2
+    # The account check of the last refresh still holds: no list=users again.
+    assert not [a for a in asked if "list=users" in a or "list%3Dusers" in a]
     assert len(asked) <= 8, asked
     print(f"\nincremental refresh after 4 edits and an upload: {len(asked)} requests")
 

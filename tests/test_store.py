@@ -16,6 +16,7 @@ from bot.store import (
     RECORDED,
     SUPERSEDED,
     ApiToken,
+    FetchMark,
     ProgramSnapshot,
     Store,
 )
@@ -34,7 +35,7 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_remembered_revisions_round_trip(store: Store) -> None:
@@ -190,9 +191,10 @@ def test_uploads_and_fetch_marks_round_trip(store: Store) -> None:
     store.remember("p#1", WIKI, [], {}, uploads)
     assert sorted(store.remembered_uploads("p#1", WIKI), key=lambda u: u.title) == uploads
     assert store.fetch_mark("p#1", WIKI) is None
-    store.set_fetch_mark("p#1", WIKI, NOW, "f" * 64)
-    store.set_fetch_mark("p#1", WIKI, NOW + timedelta(minutes=1), "e" * 64)
-    assert store.fetch_mark("p#1", WIKI) == (NOW + timedelta(minutes=1), "e" * 64)
+    store.set_fetch_mark("p#1", WIKI, FetchMark(NOW, "f" * 64))
+    later = FetchMark(NOW + timedelta(minutes=1), "e" * 64, frozenset({"Alice"}), frozenset({"B#"}))
+    store.set_fetch_mark("p#1", WIKI, later)
+    assert store.fetch_mark("p#1", WIKI) == later
     store.forget_fetch_marks("p#1")
     assert store.fetch_mark("p#1", WIKI) is None
 

@@ -96,3 +96,14 @@ class ScheduleEntry:
     window_end: datetime | None = None
     live_report: str | None = None
     live_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FetchMark:
+    """Up to when a wiki was fetched for a program, for which participants, window and
+    scope (the fingerprint), and what the account check of that fetch found."""
+
+    fetched_until: datetime
+    fingerprint: str
+    existing: frozenset[str] = frozenset()
+    invalid: frozenset[str] = frozenset()

@@ -36,6 +36,7 @@ from bot.store.records import (
     RECORDED,
     SUPERSEDED,
     ApiToken,
+    FetchMark,
     JoinRequest,
     ProgramSnapshot,
     RefreshRequest,
@@ -220,20 +221,30 @@ class Store:
 
     # -- incremental fetching ----------------------------------------------------------
 
-    def fetch_mark(self, program: str, wiki: str) -> tuple[datetime, str] | None:
-        """Up to when ``wiki`` was fetched for ``program``, and for which fingerprint."""
+    def fetch_mark(self, program: str, wiki: str) -> FetchMark | None:
+        """Up to when ``wiki`` was fetched for ``program``, and for what."""
         table = t.fetch_marks
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(table).where(table.c.program == program, table.c.wiki == wiki)
             ).first()
-        return (_utc(row.fetched_until), row.fingerprint) if row else None
+        if row is None:
+            return None
+        return FetchMark(
+            _utc(row.fetched_until),
+            row.fingerprint,
+            frozenset(_lines(row.existing)),
+            frozenset(_lines(row.invalid)),
+        )
 
-    def set_fetch_mark(
-        self, program: str, wiki: str, fetched_until: datetime, fingerprint: str
-    ) -> None:
+    def set_fetch_mark(self, program: str, wiki: str, mark: FetchMark) -> None:
         table = t.fetch_marks
-        values = {"fetched_until": _naive(fetched_until), "fingerprint": fingerprint}
+        values = {
+            "fetched_until": _naive(mark.fetched_until),
+            "fingerprint": mark.fingerprint,
+            "existing": "\n".join(sorted(mark.existing)),
+            "invalid": "\n".join(sorted(mark.invalid)),
+        }
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(table)

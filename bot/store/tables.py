@@ -145,6 +145,10 @@ fetch_marks = Table(
     Column("wiki", String(NAME), primary_key=True),
     Column("fetched_until", DateTime, nullable=False),
     Column("fingerprint", String(64), nullable=False),
+    # Which listed names had an account, and which were no valid username, when the
+    # fingerprint was taken: an incremental refresh need not ask list=users again.
+    Column("existing", Text, nullable=True),
+    Column("invalid", Text, nullable=True),
 )
 
 # The scheduler's view of every program and campaign page it knows.
