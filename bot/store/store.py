@@ -16,9 +16,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    Connection,
     CursorResult,
     Engine,
     Row,
+    Table,
     create_engine,
     delete,
     func,
@@ -246,13 +248,7 @@ class Store:
             "invalid": "\n".join(sorted(mark.invalid)),
         }
         with self.engine.begin() as conn:
-            done = conn.execute(
-                update(table)
-                .where(table.c.program == program, table.c.wiki == wiki)
-                .values(**values)
-            ).rowcount
-            if not done:
-                conn.execute(insert(table).values(program=program, wiki=wiki, **values))
+            _upsert(conn, table, {"program": program, "wiki": wiki}, values)
 
     def forget_fetch_marks(self, program: str) -> None:
         """Make the next refresh of ``program`` a full one."""
@@ -598,19 +594,7 @@ class Store:
             "fetched_at": _naive(snapshot.fetched_at),
         }
         with self.engine.begin() as conn:
-            updated = conn.execute(
-                update(table)
-                .where(table.c.wiki == snapshot.wiki, table.c.title == snapshot.title)
-                .values(**values)
-            ).rowcount
-            if not updated:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(table).values(wiki=snapshot.wiki, title=snapshot.title, **values)
-                        )
-                except IntegrityError:
-                    pass  # saved by someone else at the same moment; theirs is as fresh
+            _upsert(conn, table, {"wiki": snapshot.wiki, "title": snapshot.title}, values)
 
     def program(self, wiki: str, title: str) -> ProgramSnapshot | None:
         table = t.program_snapshots
@@ -627,7 +611,7 @@ class Store:
             registration=row.registration,
             start=_aware(row.start),
             end=_aware(row.end),
-            participants=tuple(n for n in row.participants.split("\n") if n),
+            participants=_lines(row.participants),
             fetched_at=_utc(row.fetched_at),
         )
 
@@ -712,6 +696,21 @@ class Store:
                 .values(next_due=_naive(now))
             )
         return int(result.rowcount)
+
+
+def _upsert(
+    conn: Connection, table: Table, keys: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """Update the row with these keys, or insert it. When another process inserts the
+    same row at the same moment, its values are as fresh as ours: keep them."""
+    where = [table.c[name] == value for name, value in keys.items()]
+    if conn.execute(update(table).where(*where).values(**values)).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(table).values(**keys, **values))
+    except IntegrityError:
+        pass
 
 
 def _lines(value: str | None) -> tuple[str, ...]:
