@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -215,11 +216,30 @@ def _same_facts(a: ProgramSnapshot, b: ProgramSnapshot) -> bool:
 
 
 class WikiReader:
-    """Reads pages through the wikis' api.php; one HTTP session per thread."""
+    """Reads pages through the wikis' api.php; one HTTP session per thread.
 
-    def __init__(self, user_agent: str, timeout: float) -> None:
+    A failed read (a refused or dropped connection, a 5xx, an answer that is not JSON, an API error such as
+    ``maxlag``) is tried again ``attempts - 1`` more times, waiting ``backoff`` seconds,
+    then twice that, and so on, at most ``max_wait`` (a Retry-After longer than that is not
+    waited for: the caller falls back to the snapshot instead of holding the user).
+    """
+
+    def __init__(
+        self,
+        user_agent: str,
+        timeout: float,
+        *,
+        attempts: int = 3,
+        backoff: float = 0.2,
+        max_wait: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.user_agent = user_agent
         self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self._sleep = sleep
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -231,20 +251,63 @@ class WikiReader:
         return session
 
     def read(self, wiki: WikiConfig, title: str, username: str | None = None) -> PageRead:
-        """Read a page (and a user's blocks); WikiUnavailableError when the wiki fails."""
+        """Read a page (and a user's blocks); WikiUnavailableError when the wiki keeps failing."""
+        for attempt in range(self.attempts):
+            try:
+                return self._read_once(wiki, title, username)
+            except _Transient as failure:
+                if attempt + 1 >= self.attempts:
+                    raise WikiUnavailableError(failure.message) from failure.__cause__
+                wait = self.backoff * 2**attempt
+                if failure.retry_after is not None:
+                    wait = max(wait, failure.retry_after)
+                if wait > self.max_wait:
+                    raise WikiUnavailableError(failure.message) from failure.__cause__
+                log.info("reading %r: %s; trying again in %.1f s", title, failure.message, wait)
+                self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read_once(self, wiki: WikiConfig, title: str, username: str | None) -> PageRead:
         try:
             response = self._session().get(
                 wiki.api_url, params=page_query(title, username), timeout=self.timeout
             )
+        except requests.Timeout as error:
+            # Not tried again: the user has already waited the whole timeout.
+            raise WikiUnavailableError(f"{wiki.host} did not answer in time: {error}") from error
         except requests.RequestException as error:
-            raise WikiUnavailableError(f"{wiki.host} did not answer: {error}") from error
+            raise _Transient(f"{wiki.host} did not answer: {error}") from error
+        retry_after = _seconds(response.headers.get("Retry-After"))
         if response.status_code != 200:
-            raise WikiUnavailableError(f"{wiki.host} answered HTTP {response.status_code}")
+            raise _Transient(f"{wiki.host} answered HTTP {response.status_code}", retry_after)
         try:
             body = response.json()
         except ValueError as error:
-            raise WikiUnavailableError(f"{wiki.host} did not answer with JSON") from error
-        return read_answer(body, title)
+            raise _Transient(f"{wiki.host} did not answer with JSON") from error
+        try:
+            return read_answer(body, title)
+        except WikiUnavailableError as error:
+            raise _Transient(str(error), retry_after) from error
+
+
+class _Transient(Exception):
+    """One failed read that may succeed when tried again."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After given in seconds (an HTTP date is not used by MediaWiki's API)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
 
 
 def load_program(

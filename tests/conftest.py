@@ -23,8 +23,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from reliability import TALLY, long_mode, set_long
 
 from bot.localwiki import (
     ADMIN_USERNAME,
@@ -66,6 +68,33 @@ def _mediawiki_or_skip() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"local MediaWiki required under CI=true: {reason}", pytrace=False)
     pytest.skip(f"local MediaWiki not available: {reason}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="the reliability suite's longer mode (also PROGRAMS_BOT_LONG=1)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    set_long(bool(config.getoption("--long")))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The reliability summary: what was tried, and every count of harm (all must be 0)."""
+    if not any(TALLY.counts.values()):
+        return
+    mode = "long" if long_mode() else "quick"
+    terminalreporter.section(f"reliability summary ({mode} mode)")
+    for line in TALLY.lines():
+        terminalreporter.write_line(line)
+    verdict = "all harm counts are zero" if TALLY.harm() == 0 else "HARM FOUND"
+    terminalreporter.write_line(verdict)
+    target = os.environ.get("PROGRAMS_BOT_SUMMARY")
+    if target:
+        TALLY.write(Path(target))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
