@@ -74,4 +74,10 @@ def save(page: pywikibot.Page, new_text: str, summary: str, *, create: bool = Fa
         raise ConflictError(str(error)) from error
     except PywikibotError as error:
         raise WikiAccessError(f"saving [[{page.title()}]] failed: {error}") from error
-    return int(page.latest_revision_id)
+    revid = int(page.latest_revision_id)
+    if base_revid is not None and revid == base_revid:
+        # MediaWiki answered "nochange": the text is already there. That happens when an
+        # earlier try of this very save reached the wiki but its answer was lost (a dropped
+        # connection, a timeout) and Pywikibot sent it again; the revision is the latest.
+        revid = int(pywikibot.Page(page.site, page.title()).latest_revision_id)
+    return revid

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import LocalWikiError
 from .wiki import BOT_USERNAME, LocalWiki
@@ -19,14 +20,52 @@ USER_CONFIG = "user-config.py"
 PASSWORD_FILE = "user-password.py"
 
 
+FAMILY_DIR = "families"
+
+
+def family_file_text(name: str, api_url: str) -> str:
+    """A Pywikibot family file for one wiki, as ``generate_family_file`` would write it.
+
+    A family file, not ``family_files[name] = api_url``: for such a URL Pywikibot builds an
+    ``AutoFamily``, and for an AutoFamily it raises SiteDefinitionError on an answer that is
+    not JSON instead of waiting and trying again (Pywikibot 11.9, Request._json_loads).
+    """
+    parts = urlsplit(api_url)
+    if not parts.path.endswith("/api.php"):
+        raise LocalWikiError(f"{api_url} is not an api.php URL")
+    return "\n".join(
+        [
+            "# Written by bot.localwiki for a throw-away local wiki.",
+            "from pywikibot import family",
+            "",
+            "",
+            "class Family(family.SingleSiteFamily):",
+            f"    name = {name!r}",
+            f"    domain = {parts.netloc!r}",
+            "",
+            "    def protocol(self, code):",
+            f"        return {parts.scheme!r}",
+            "",
+            "    def scriptpath(self, code):",
+            f"        return {parts.path.removesuffix('/api.php')!r}",
+            "",
+        ]
+    )
+
+
 def user_config_text(
     families: Mapping[str, str],
     home: str,
     *,
     usernames: Mapping[str, str] | None = None,
     extra: str = "",
+    family_dir: Path | None = None,
 ) -> str:
-    """user-config.py for ``families`` (family name -> api.php URL), defaulting to ``home``."""
+    """user-config.py for ``families`` (family name -> api.php URL), defaulting to ``home``.
+
+    With ``family_dir`` each family is the file ``<family_dir>/<name>_family.py`` (see
+    family_file_text), else the api.php URL itself.
+    """
     if home not in families:
         raise LocalWikiError(f"home family {home!r} is not among {sorted(families)}")
     lines = [
@@ -37,7 +76,8 @@ def user_config_text(
     ]
     for name, api_url in families.items():
         username = (usernames or {}).get(name, BOT_USERNAME)
-        lines.append(f"family_files[{name!r}] = {api_url!r}")
+        source = str(family_dir / f"{name}_family.py") if family_dir else api_url
+        lines.append(f"family_files[{name!r}] = {source!r}")
         lines.append(f"usernames[{name!r}]['*'] = {username!r}")
     lines += [
         f"password_file = {PASSWORD_FILE!r}",
@@ -82,9 +122,18 @@ def write_user_config(
 ) -> Path:
     """Write only user-config.py (enough for ``import pywikibot``); return ``directory``."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    _write(directory / USER_CONFIG, user_config_text(families, home, extra=extra), 0o600)
+    family_dir = _write_families(directory, families)
+    text = user_config_text(families, home, extra=extra, family_dir=family_dir)
+    _write(directory / USER_CONFIG, text, 0o600)
     return directory
+
+
+def _write_families(directory: Path, families: Mapping[str, str]) -> Path:
+    family_dir = directory / FAMILY_DIR
+    family_dir.mkdir(parents=True, exist_ok=True)
+    for name, api_url in families.items():
+        _write(family_dir / f"{name}_family.py", family_file_text(name, api_url), 0o644)
+    return family_dir
 
 
 def write_pywikibot_config(
@@ -102,8 +151,10 @@ def write_pywikibot_config(
         raise LocalWikiError("wiki names must be distinct")
     usernames = {w.name: w.bot_username for w in wikis}
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    text = user_config_text(families, home.name, usernames=usernames, extra=extra)
+    family_dir = _write_families(directory, families)
+    text = user_config_text(
+        families, home.name, usernames=usernames, extra=extra, family_dir=family_dir
+    )
     _write(directory / USER_CONFIG, text, 0o600)
     _write(directory / PASSWORD_FILE, user_password_text(wikis), 0o600)
     return directory
