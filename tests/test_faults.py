@@ -30,7 +30,7 @@ from bot.localwiki.client import USER_AGENT as HARNESS_AGENT
 from bot.localwiki.dbcount import DB_FIGURES, db_counts
 from bot.localwiki.faultproxy import KINDS, FaultPlan, FaultProxy, Seen, api_error_body
 
-pytestmark = pytest.mark.wiki
+pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
 from bot.refresh import Refresher  # noqa: E402

@@ -29,7 +29,7 @@ from test_refresh import program_text
 
 from bot.localwiki import ApiError, Farm, ParticipantClient
 
-pytestmark = pytest.mark.wiki
+pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
 from bot.refresh import Refresher  # noqa: E402
