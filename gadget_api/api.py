@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from gadget_api.auth import authenticate
 from gadget_api.config import WikiConfig
 from gadget_api.context import Services, services
 from gadget_api.errors import ApiError
+from gadget_api.limits import lease_name, one_at_a_time
 from gadget_api.openapi import document
 from gadget_api.programs import Program, load_program
 from gadget_api.report import (
@@ -122,6 +124,11 @@ def _check_join_rate(s: Services, wiki: str, username: str) -> None:
         raise _rate_limited("joins and leaves in the last minute", minute)
 
 
+def _joins_of(s: Services, wiki: str, username: str) -> AbstractContextManager[None]:
+    """Counting a user's joins and leaves and recording one, one request at a time."""
+    return one_at_a_time(s.store, wiki, lease_name("join", username), s.clock)
+
+
 def _answer(join: JoinRequest | None, state: str, created: bool) -> tuple[dict[str, Any], int]:
     body = {"state": state, "already": not created, "request": join.id if join else None}
     return body, 202 if created else 200
@@ -200,10 +207,11 @@ def join(wiki: str, title: str) -> tuple[dict[str, Any], int]:
         )
     rules.check_registration_open(program)
     rules.check_not_ended(program, s.now())
-    _check_join_rate(s, config.host, token.username)
-    joined, created = s.store.record_join(
-        config.host, program.title, token.username, JOIN, s.now(), private=private
-    )
+    with _joins_of(s, config.host, token.username):
+        _check_join_rate(s, config.host, token.username)
+        joined, created = s.store.record_join(
+            config.host, program.title, token.username, JOIN, s.now(), private=private
+        )
     if created:
         log.info("join #%d: %s to %s on %s", joined.id, token.username, program.title, wiki)
     # Not created: the same join arrived at the same moment through another request.
@@ -229,8 +237,11 @@ def leave(wiki: str, title: str) -> tuple[dict[str, Any], int]:
             f"You have not joined {program.name} with the Join button"
             + (" (your row was added by hand: ask an organizer to remove it)." if by_hand else "."),
         )
-    _check_join_rate(s, config.host, token.username)
-    left, created = s.store.record_join(config.host, program.title, token.username, LEAVE, s.now())
+    with _joins_of(s, config.host, token.username):
+        _check_join_rate(s, config.host, token.username)
+        left, created = s.store.record_join(
+            config.host, program.title, token.username, LEAVE, s.now()
+        )
     if created:
         log.info("leave #%d: %s from %s on %s", left.id, token.username, program.title, wiki)
     return _answer(left, left.state, created)
@@ -253,15 +264,17 @@ def refresh(wiki: str, title: str) -> tuple[dict[str, Any], int]:
     _no_fields()
     config, program = _program_for(s, token, wiki, title)
     limits = s.config.rate_limits
-    now = s.now()
     hour = timedelta(hours=1)
-    mine = s.store.count_refresh_requests(now - hour, wiki=config.host, username=token.username)
-    if mine >= limits.refresh_per_user_per_hour:
-        raise _rate_limited("statistics updates asked by you in the last hour", hour)
-    theirs = s.store.count_refresh_requests(now - hour, wiki=config.host, title=program.title)
-    if theirs >= limits.refresh_per_program_per_hour:
-        raise _rate_limited("statistics updates of this program in the last hour", hour)
-    asked = s.store.add_refresh_request(config.host, program.title, token.username, now)
+    # Both limits at once (per user, per program): one refresh request of a wiki at a time.
+    with one_at_a_time(s.store, config.host, lease_name("refresh", ""), s.clock):
+        now = s.now()
+        mine = s.store.count_refresh_requests(now - hour, wiki=config.host, username=token.username)
+        if mine >= limits.refresh_per_user_per_hour:
+            raise _rate_limited("statistics updates asked by you in the last hour", hour)
+        theirs = s.store.count_refresh_requests(now - hour, wiki=config.host, title=program.title)
+        if theirs >= limits.refresh_per_program_per_hour:
+            raise _rate_limited("statistics updates of this program in the last hour", hour)
+        asked = s.store.add_refresh_request(config.host, program.title, token.username, now)
     return {"state": "queued", "request": asked.id}, 202
 
 

@@ -25,7 +25,7 @@ from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from bot.dates import format_moment
-from gadget_api.auth import mint_token
+from gadget_api.auth import mint_token, usable_username
 from gadget_api.config import WikiConfig
 from gadget_api.context import services
 from gadget_api.errors import OAuthFlowError
@@ -140,6 +140,11 @@ def callback() -> Response:
         username = str(identity["username"])
     except _HANDSHAKE_ERRORS as error:
         return _page_error(wiki, _provider_error(wiki, "identify", error))
+    if not usable_username(username):
+        # No wiki names a user so; a token for it would be refused at every call anyway.
+        return _page_error(
+            wiki, _provider_error(wiki, "identify", ValueError(f"username {username!r}"))
+        )
 
     token, record = mint_token(
         services().store,

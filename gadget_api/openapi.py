@@ -398,7 +398,7 @@ def document(config: ApiConfig) -> dict[str, Any]:
                                 "text/csv": {"schema": {"type": "string"}},
                             },
                         },
-                        **_errors(400, 404),
+                        **_errors(400, 403, 404, 503),
                     },
                 }
             },
@@ -455,7 +455,9 @@ def document(config: ApiConfig) -> dict[str, Any]:
                         "200": {
                             "description": "OpenAPI 3 document",
                             "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
+                        },
+                        # Every path of the API refuses a browser origin it does not serve.
+                        **_errors(403),
                     },
                 }
             },

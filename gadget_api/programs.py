@@ -83,6 +83,9 @@ class PageRead:
     revid: int | None = None
     #: Whether the user asked about has a sitewide block; None when not asked or unknown.
     user_blocked: bool | None = None
+    #: The page's content model: only ``wikitext`` can be a program (a CSS, JavaScript or
+    #: JSON page that spells ``{{Program details}}``, in a comment say, is none).
+    content_model: str = "wikitext"
 
 
 def read_answer(body: Any, asked_title: str) -> PageRead:
@@ -111,12 +114,14 @@ def read_answer(body: Any, asked_title: str) -> PageRead:
         if page.get("missing") or not page.get("revisions"):
             return PageRead(title, "missing", user_blocked=blocked)
         revision = page["revisions"][0]
+        main = revision["slots"]["main"]
         return PageRead(
             title,
             "page",
-            text=str(revision["slots"]["main"]["content"]),
+            text=str(main["content"]),
             revid=int(revision["revid"]),
             user_blocked=blocked,
+            content_model=str(main.get("contentmodel", "wikitext")),
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
         raise WikiUnavailableError(f"api.php answered in an unexpected shape: {error!r}") from error
@@ -170,6 +175,14 @@ def program_from_page(wiki: str, read: PageRead, now: datetime) -> Program:
         raise ApiError(400, "bad-title", f"{read.title!r} is not a valid title on {wiki}.")
     if read.kind == "missing" or read.text is None:
         raise ApiError(404, "not-a-program", f"The page {read.title!r} does not exist on {wiki}.")
+    if read.content_model != "wikitext":
+        # The bot would write wikitext rows into a style sheet or a script.
+        raise ApiError(
+            404,
+            "not-a-program",
+            f"The page {read.title!r} on {wiki} is not a program: it holds "
+            f"{read.content_model}, not wikitext.",
+        )
     try:
         page = parse_program_page(read.text)
     except NotAProgramError as error:
@@ -218,10 +231,11 @@ def _same_facts(a: ProgramSnapshot, b: ProgramSnapshot) -> bool:
 class WikiReader:
     """Reads pages through the wikis' api.php; one HTTP session per thread.
 
-    A failed read (a refused or dropped connection, a 5xx, an answer that is not JSON, an API error such as
-    ``maxlag``) is tried again ``attempts - 1`` more times, waiting ``backoff`` seconds,
-    then twice that, and so on, at most ``max_wait`` (a Retry-After longer than that is not
-    waited for: the caller falls back to the snapshot instead of holding the user).
+    A failed read (a refused or dropped connection, a 5xx, an answer that is not JSON, an
+    API error such as ``maxlag``) is tried again ``attempts - 1`` more times, waiting
+    ``backoff`` seconds, then twice that, and so on, at most ``max_wait`` (a longer
+    Retry-After is not waited for: the caller falls back to the snapshot instead of
+    holding the user). A timeout is not tried again.
     """
 
     def __init__(
