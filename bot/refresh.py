@@ -211,6 +211,7 @@ class Refresher:
         is: the scheduler's polite edit cadence.
         """
         site = page.site
+        log.info("refreshing [[%s]] (%s)", page.title(), "full" if full else "incremental")
         for attempt in range(1, MAX_ATTEMPTS + 1):
             page = pywikibot.Page(site, page.title())
             try:
@@ -248,11 +249,16 @@ class Refresher:
                 return result
             check_stop_page(site, self.stop_page or default_stop_page(site))
             summary = edit_summary(computation.outcomes, computation.notices, self.messages)
+            log.info("saving [[%s]] against revision %s", page.title(), page.latest_revision_id)
             try:
                 revid = save(page, new_text, summary)
             except ConflictError:
                 log.warning("edit conflict on [[%s]]; reading it again", page.title())
                 continue
+            # Killed between the save and the store: the store keeps the last refresh's
+            # records and marks, and the next refresh counts again from them (the same
+            # figures, so no second edit).
+            log.info("saved [[%s]] as revision %s", page.title(), revid)
             self._remember(key, computation)
             self._automatic_edits(site, page.title(), program, detect_format(text))
             return replace(result, saved_revid=revid)
@@ -310,9 +316,11 @@ class Refresher:
     def _remember(self, key: str, computation: Computation) -> None:
         if self.simulate:
             return
-        for records in computation.records:
-            self.store.remember(
-                key, records.wiki, records.revisions, records.pages, records.uploads
-            )
-        for wiki, mark in computation.marks:
-            self.store.set_fetch_mark(key, wiki, mark)
+        # One transaction: a refresh killed here leaves the last refresh's records and
+        # marks, or these, never a mixture.
+        self.store.remember_refresh(
+            key,
+            [(r.wiki, r.revisions, r.pages, r.uploads) for r in computation.records],
+            computation.marks,
+        )
+        log.info("remembered what [[%s]] counted", key)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ from bot.store import Store
 from bot.store.records import ENDED, RUNNING, UPCOMING, ScheduleEntry
 from bot.wikis import RequestCounter, api_query, host_of, site_for_host
 from bot.wikitext import parse_program_page
-from bot.worker import Worker
+from bot.worker import Worker, holder_is_dead, process_id
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ class Scheduler:
         self.config = config or BotConfig()
         self.stop_page = stop_page
         self.clock = clock
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.worker_id = worker_id or process_id()
         self.messages = Messages()
         self.worker = Worker(
             store,
@@ -189,7 +187,9 @@ class Scheduler:
     def refresh_entry(self, entry: ScheduleEntry, *, manual: bool) -> bool | None:
         """Refresh one page; True if it was edited, False if not, None if it failed."""
         now = self.clock()
-        if not self.store.claim_page(entry.wiki, entry.title, self.worker_id, now, LEASE):
+        if not self.store.claim_page(
+            entry.wiki, entry.title, self.worker_id, now, LEASE, dead=holder_is_dead
+        ):
             return False  # another process has it
         started = time.monotonic()
         try:

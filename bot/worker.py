@@ -4,6 +4,7 @@ statistics updates. Several workers may run at once; they share work through the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pywikibot
 from pywikibot.exceptions import Error as PywikibotError
@@ -29,10 +31,10 @@ from bot.errors import (
     WikiAccessError,
 )
 from bot.messages import Messages
-from bot.pageformat import PageFormat
+from bot.pageformat import PageFormat, normalize_title
 from bot.refresh import Refresher
 from bot.rows import BadUsernameError, add_rows, remove_rows
-from bot.store import APPLIED, FAILED, JOIN, LEAVE, JoinRequest, Store
+from bot.store import APPLIED, FAILED, JOIN, LEAVE, SUPERSEDED, JoinRequest, Store
 from bot.wikis import site_for_host
 from bot.wikitext import detect_format, parse_program_page
 from bot.writer import check_may_edit, check_stop_page, default_stop_page, save
@@ -45,6 +47,45 @@ MAX_ATTEMPTS = 5
 SUMMARY_NAMES = 5
 #: How long a worker may hold a page; renewed on each round.
 LEASE = timedelta(minutes=2)
+
+
+def process_id() -> str:
+    """This process's worker id: ``host:pid:instance``, where the instance names the
+    machine's boot and process namespace, so that another process of the same machine
+    can tell that the holder of a lease no longer runs (see :func:`holder_is_dead`)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_instance()}"
+
+
+def _instance() -> str:
+    """The boot and pid namespace this process runs in; empty where /proc cannot tell."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    return hashlib.sha256(f"{boot}\n{namespace}".encode()).hexdigest()[:12]
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Whether the worker id ``holder`` names a process of this machine (same host, boot
+    and pid namespace) that has ended: a worker killed and restarted takes its pages back
+    at once instead of waiting for the lease to run out. Anything else (another machine,
+    a test's name, a process that still runs, or a pid now used by another process)
+    counts as alive, and the lease is waited for."""
+    parts = holder.rsplit(":", 2)
+    mine = _instance()
+    if len(parts) != 3 or not mine or not parts[1].isdigit():
+        return False
+    host, pid_text, instance = parts
+    if host != socket.gethostname() or instance != mine or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. PermissionError: a process of another user has that pid
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -96,7 +137,7 @@ class Worker:
         #: Whether this worker also runs requested statistics updates (the scheduler,
         #: which has its own queue for them, turns this off).
         self.refreshes = refreshes
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.worker_id = worker_id or process_id()
         self.messages = messages or Messages()
         self.stop_page = stop_page
         self.clock = clock
@@ -118,7 +159,9 @@ class Worker:
         for wiki, title in self.store.pending_pages():
             if self.stopping.is_set():
                 break
-            if not self.store.claim_page(wiki, title, self.worker_id, self.clock(), LEASE):
+            if not self.store.claim_page(
+                wiki, title, self.worker_id, self.clock(), LEASE, dead=holder_is_dead
+            ):
                 continue  # another worker has it
             try:
                 result = self.apply_page(wiki, title)
@@ -151,7 +194,10 @@ class Worker:
                 except ConflictError:
                     log.info("edit conflict on [[%s]]; reading it again", title)
                     continue
+                # Killed before this line, the requests stay recorded: the next round
+                # finds their rows on the page, adds none again and marks them applied.
                 self.store.finish_joins(ids, APPLIED, self.clock(), revid=revid)
+                log.info("%d request(s) to [[%s]] applied in revision %s", len(ids), title, revid)
                 auto = AutoEditor(
                     site,
                     self.config.wiki(wiki),
@@ -194,7 +240,7 @@ class Worker:
         parse_program_page(text, fmt)
         check_may_edit(page)
         joins = [r for r in requests if r.action == JOIN]
-        leaves = [r for r in requests if r.action == LEAVE and self._flow_added(r)]
+        leaves = [r for r in requests if r.action == LEAVE and self._flow_added(r, text, fmt)]
         new_text, added = add_rows(
             text, [(r.username, r.created_at.date().isoformat()) for r in joins], fmt
         )
@@ -203,7 +249,10 @@ class Worker:
             return int(page.latest_revision_id), [], [], fmt  # already as asked
         check_stop_page(site, self.stop_page or default_stop_page(site))
         summary = join_summary(added, removed, self.messages)
-        return save(page, new_text, summary), added, removed, fmt
+        log.info("saving [[%s]]: %d row(s) added, %d removed", title, len(added), len(removed))
+        revid = save(page, new_text, summary)
+        log.info("saved [[%s]] as revision %s", title, revid)
+        return revid, added, removed, fmt
 
     def _leaves_private(self, request: JoinRequest) -> bool:
         """A leave whose join was private: there is no row to remove."""
@@ -214,10 +263,26 @@ class Worker:
         )
         return joined is not None and joined.action == JOIN and joined.private
 
-    def _flow_added(self, leave: JoinRequest) -> bool:
-        """Leaving removes only a row the Join flow added, never one an organizer wrote."""
-        applied = self.store.latest_join(leave.wiki, leave.title, leave.username, states=[APPLIED])
-        return applied is not None and applied.action == JOIN
+    def _flow_added(self, leave: JoinRequest, text: str, fmt: PageFormat) -> bool:
+        """Leaving removes only a row the Join flow added, never one an organizer wrote.
+
+        The flow added it when the user's newest applied request before this leave is a
+        join. It also did when the join this leave superseded has its row on the page,
+        with that join's date: a worker wrote the row and was killed (or lost the race
+        with the leave) before it could mark the join applied.
+        """
+        history = self.store.join_history(leave.wiki, leave.title, leave.username)
+        for request in reversed([r for r in history if r.id < leave.id]):
+            if request.state == APPLIED:
+                return request.action == JOIN
+            if request.state == SUPERSEDED and request.action == JOIN:
+                joined = request.created_at.date().isoformat()
+                name = normalize_title(leave.username)
+                return any(
+                    normalize_title(row.username) == name and row.joined == joined
+                    for row in parse_program_page(text, fmt).rows
+                )
+        return False
 
     def refresh_requested(self) -> int:
         """Run the statistics updates people asked for; returns how many pages."""
@@ -230,7 +295,9 @@ class Worker:
         )
         done = 0
         for (wiki, title), ids in pages.items():
-            if not self.store.claim_page(wiki, title, self.worker_id, self.clock(), LEASE):
+            if not self.store.claim_page(
+                wiki, title, self.worker_id, self.clock(), LEASE, dead=holder_is_dead
+            ):
                 continue
             try:
                 refresher.refresh(pywikibot.Page(self.sites(wiki), title))

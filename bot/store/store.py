@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ from bot.store.records import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: What a refresh counted on one wiki: the wiki, its revisions, pages and uploads.
+Counted = tuple[str, Iterable[Revision], Mapping[int, PageState], Iterable[Upload]]
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -171,55 +173,23 @@ class Store:
         uploads: Iterable[Upload] = (),
     ) -> None:
         """Replace what is remembered for ``program`` on ``wiki``, in one transaction."""
-        rev_values = [
-            {
-                "program": program,
-                "wiki": wiki,
-                "revid": r.revid,
-                "user": r.user,
-                "pageid": r.pageid,
-                "namespace": r.namespace,
-                "title": r.title,
-                "timestamp": _naive(r.timestamp),
-                "sizediff": r.sizediff,
-                "new": r.new,
-            }
-            for r in revisions
-        ]
-        page_values = [
-            {
-                "program": program,
-                "wiki": wiki,
-                "pageid": p.pageid,
-                "namespace": p.namespace,
-                "title": p.title,
-                "redirect": p.redirect,
-                "deleted": p.deleted,
-                "in_scope": p.in_scope,
-            }
-            for p in pages.values()
-        ]
-        upload_values = list(
-            {
-                u.title: {
-                    "program": program,
-                    "wiki": wiki,
-                    "title": u.title,
-                    "user": u.user,
-                    "timestamp": _naive(u.timestamp),
-                }
-                for u in uploads
-            }.values()
-        )
         with self.engine.begin() as conn:
-            for table in (t.counted_revisions, t.counted_pages, t.counted_uploads):
-                conn.execute(delete(table).where(table.c.program == program, table.c.wiki == wiki))
-            if rev_values:
-                conn.execute(insert(t.counted_revisions), rev_values)
-            if page_values:
-                conn.execute(insert(t.counted_pages), page_values)
-            if upload_values:
-                conn.execute(insert(t.counted_uploads), upload_values)
+            _remember(conn, program, wiki, revisions, pages, uploads)
+
+    def remember_refresh(
+        self,
+        program: str,
+        counted: Iterable[Counted],
+        marks: Iterable[tuple[str, FetchMark]],
+    ) -> None:
+        """What one refresh counted on each wiki and up to when it fetched each, in one
+        transaction: a process killed while writing leaves either all of it or none, never
+        one wiki's records or marks newer than another's."""
+        with self.engine.begin() as conn:
+            for wiki, revisions, pages, uploads in counted:
+                _remember(conn, program, wiki, revisions, pages, uploads)
+            for wiki, mark in marks:
+                _set_fetch_mark(conn, program, wiki, mark)
 
     # -- incremental fetching ----------------------------------------------------------
 
@@ -240,15 +210,8 @@ class Store:
         )
 
     def set_fetch_mark(self, program: str, wiki: str, mark: FetchMark) -> None:
-        table = t.fetch_marks
-        values = {
-            "fetched_until": _naive(mark.fetched_until),
-            "fingerprint": mark.fingerprint,
-            "existing": "\n".join(sorted(mark.existing)),
-            "invalid": "\n".join(sorted(mark.invalid)),
-        }
         with self.engine.begin() as conn:
-            _upsert(conn, table, {"program": program, "wiki": wiki}, values)
+            _set_fetch_mark(conn, program, wiki, mark)
 
     def forget_fetch_marks(self, program: str) -> None:
         """Make the next refresh of ``program`` a full one."""
@@ -389,6 +352,18 @@ class Store:
             row = conn.execute(query.order_by(table.c.id.desc()).limit(1)).first()
         return _join(row) if row else None
 
+    def join_history(self, wiki: str, title: str, username: str) -> list[JoinRequest]:
+        """Every join and leave of this user on this page, superseded ones too, oldest
+        first."""
+        table = t.join_requests
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table)
+                .where(table.c.wiki == wiki, table.c.title == title, table.c.username == username)
+                .order_by(table.c.id)
+            ).all()
+        return [_join(row) for row in rows]
+
     def private_participants(self, wiki: str, title: str) -> list[str]:
         """Users who joined this page privately and have not left: kept here only."""
         table = t.join_requests
@@ -486,25 +461,41 @@ class Store:
     # -- serializing work on a page between workers ------------------------------------
 
     def claim_page(
-        self, wiki: str, title: str, worker: str, now: datetime, lease: timedelta
+        self,
+        wiki: str,
+        title: str,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        dead: Callable[[str], bool] | None = None,
     ) -> bool:
         """Take the page for ``worker`` until ``now + lease``, unless another holds it.
 
         A lease, not a held transaction: a worker killed mid-edit frees the page when the
-        lease runs out.
+        lease runs out, or at once when ``dead(holder)`` says the holder no longer runs
+        (a process of this machine that was killed and restarted).
         """
         table = t.page_claims
         until = _naive(now + lease)
+        where = (table.c.wiki == wiki, table.c.title == title)
         with self.engine.begin() as conn:
             taken = conn.execute(
                 update(table)
-                .where(
-                    table.c.wiki == wiki,
-                    table.c.title == title,
-                    (table.c.lease_until < _naive(now)) | (table.c.worker == worker),
-                )
+                .where(*where, (table.c.lease_until < _naive(now)) | (table.c.worker == worker))
                 .values(worker=worker, lease_until=until)
             ).rowcount
+            holder = None
+            if not taken and dead is not None:
+                holder = conn.execute(select(table.c.worker).where(*where)).scalar_one_or_none()
+            if holder is not None and dead is not None and dead(holder):
+                # Only the dead holder's claim is taken over: if another worker took it
+                # meanwhile, this matches nothing.
+                taken = conn.execute(
+                    update(table)
+                    .where(*where, table.c.worker == holder)
+                    .values(worker=worker, lease_until=until)
+                ).rowcount
         if taken:
             return True
         try:
@@ -696,6 +687,75 @@ class Store:
                 .values(next_due=_naive(now))
             )
         return int(result.rowcount)
+
+
+def _remember(
+    conn: Connection,
+    program: str,
+    wiki: str,
+    revisions: Iterable[Revision],
+    pages: Mapping[int, PageState],
+    uploads: Iterable[Upload],
+) -> None:
+    """Replace what is remembered for ``program`` on ``wiki`` (in the caller's transaction)."""
+    rev_values = [
+        {
+            "program": program,
+            "wiki": wiki,
+            "revid": r.revid,
+            "user": r.user,
+            "pageid": r.pageid,
+            "namespace": r.namespace,
+            "title": r.title,
+            "timestamp": _naive(r.timestamp),
+            "sizediff": r.sizediff,
+            "new": r.new,
+        }
+        for r in revisions
+    ]
+    page_values = [
+        {
+            "program": program,
+            "wiki": wiki,
+            "pageid": p.pageid,
+            "namespace": p.namespace,
+            "title": p.title,
+            "redirect": p.redirect,
+            "deleted": p.deleted,
+            "in_scope": p.in_scope,
+        }
+        for p in pages.values()
+    ]
+    upload_values = list(
+        {
+            u.title: {
+                "program": program,
+                "wiki": wiki,
+                "title": u.title,
+                "user": u.user,
+                "timestamp": _naive(u.timestamp),
+            }
+            for u in uploads
+        }.values()
+    )
+    for table in (t.counted_revisions, t.counted_pages, t.counted_uploads):
+        conn.execute(delete(table).where(table.c.program == program, table.c.wiki == wiki))
+    if rev_values:
+        conn.execute(insert(t.counted_revisions), rev_values)
+    if page_values:
+        conn.execute(insert(t.counted_pages), page_values)
+    if upload_values:
+        conn.execute(insert(t.counted_uploads), upload_values)
+
+
+def _set_fetch_mark(conn: Connection, program: str, wiki: str, mark: FetchMark) -> None:
+    values = {
+        "fetched_until": _naive(mark.fetched_until),
+        "fingerprint": mark.fingerprint,
+        "existing": "\n".join(sorted(mark.existing)),
+        "invalid": "\n".join(sorted(mark.invalid)),
+    }
+    _upsert(conn, t.fetch_marks, {"program": program, "wiki": wiki}, values)
 
 
 def _upsert(
