@@ -53,7 +53,13 @@ def family_and_code(host: str) -> tuple[str, str]:
 def site_for_host(host: str) -> APISite:
     """The Pywikibot site serving ``host``; asks nothing of a host Pywikibot does not know."""
     family_name, code = family_and_code(host)
-    site = pywikibot.Site(code, family_name)
+    try:
+        site = pywikibot.Site(code, family_name)
+    except (PywikibotError, OSError) as error:
+        # Making the site asks the wiki for its siteinfo; a wiki that cannot be reached
+        # (Pywikibot raises ConnectionError at once for an unknown host name) is an
+        # access problem of this wiki, not of the whole run.
+        raise WikiAccessError(f"{host} cannot be reached: {error}") from error
     if not isinstance(site, APISite):
         raise UnknownWikiError(f"{host} is not served by the MediaWiki Action API")
     return site

@@ -33,7 +33,7 @@ from bot.errors import (
 from bot.messages import Messages
 from bot.pageformat import PageFormat, normalize_title
 from bot.refresh import Refresher
-from bot.rows import BadUsernameError, add_rows, remove_rows
+from bot.rows import BadUsernameError, add_rows, remove_rows, row_text
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, SUPERSEDED, JoinRequest, Store
 from bot.wikis import site_for_host
 from bot.wikitext import detect_format, parse_program_page
@@ -117,6 +117,14 @@ def join_summary(added: Sequence[str], removed: Sequence[str], messages: Message
     return "; ".join(parts)
 
 
+def _writable(request: JoinRequest) -> bool:
+    try:
+        row_text(request.username, request.created_at.date().isoformat())
+    except BadUsernameError:
+        return False
+    return True
+
+
 class Worker:
     """Applies waiting joins page by page, and refreshes pages someone asked to update."""
 
@@ -151,6 +159,8 @@ class Worker:
                 self.run_once()
             except ProgramsBotError as error:
                 log.error("round failed: %s", error)
+            except Exception:  # a long-running worker must outlive one bad round
+                log.exception("round failed")
             self.stopping.wait(interval)
 
     def run_once(self) -> RoundResult:
@@ -183,9 +193,24 @@ class Worker:
         if private:
             self.store.finish_joins([r.id for r in private], APPLIED, self.clock())
         requests = [r for r in requests if r not in private]
-        ids = [r.id for r in requests]
+        # A name that cannot be written fails its own request, not the page's others.
+        unwritable = [r for r in requests if r.action == JOIN and not _writable(r)]
+        for request in unwritable:
+            reason = f"{request.username!r} cannot be written into a participant row"
+            self.store.finish_joins([request.id], FAILED, self.clock(), reason=reason)
+            log.warning("join of %r to [[%s]] failed: %s", request.username, title, reason)
+        requests = [r for r in requests if r not in unwritable]
         if not requests:
-            return RoundResult(applied=len(private))
+            return RoundResult(applied=len(private), failed=len(unwritable))
+        result = self._apply_requests(wiki, title, requests)
+        return RoundResult(
+            result.applied + len(private), result.failed + len(unwritable), result.waiting
+        )
+
+    def _apply_requests(
+        self, wiki: str, title: str, requests: Sequence[JoinRequest]
+    ) -> RoundResult:
+        ids = [r.id for r in requests]
         try:
             site = self.sites(wiki)
             for _attempt in range(MAX_ATTEMPTS):

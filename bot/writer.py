@@ -9,7 +9,13 @@ from pywikibot.exceptions import EditConflictError, NoPageError
 from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.site import APISite
 
-from bot.errors import ConflictError, EditRefusedError, StopPageError, WikiAccessError
+from bot.errors import (
+    ConflictError,
+    EditRefusedError,
+    NotAProgramError,
+    StopPageError,
+    WikiAccessError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +45,15 @@ def check_stop_page(site: APISite, title: str) -> None:
 
 
 def check_may_edit(page: pywikibot.Page) -> None:
-    """Honour {{bots}}/{{nobots}} on the page before any work is done for it."""
+    """Refuse a page that is not wikitext; honour {{bots}}/{{nobots}} before any work.
+
+    A CSS, JavaScript or JSON page may spell ``{{Program details}}`` too; rows written
+    into it would break a gadget or a user's script (the bot may edit site CSS/JS).
+    """
+    if page.content_model != "wikitext":
+        raise NotAProgramError(
+            f"[[{page.title()}]] is not a program: its content model is {page.content_model}"
+        )
     if not page.botMayEdit():
         raise EditRefusedError(
             f"[[{page.title()}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}"

@@ -242,3 +242,47 @@ def test_requested_statistics_updates_are_run_once(
     revid = admin.latest_revid(TITLE)
     assert worker.run_once().refreshed == 0
     assert admin.latest_revid(TITLE) == revid
+
+
+def test_a_css_page_spelling_the_template_is_no_program(
+    wikis: Farm, store: Store, worker: Worker
+) -> None:
+    """Rows written into CSS or JavaScript would break it; the bot may edit both."""
+    title = "MediaWiki:Gadget-example.css"
+    css = "/* {{Program details|name=x}} {{Participants table}} {{End of participants table}} */"
+    wikis.content.admin_client().edit(title, css)
+    before = wikis.content.admin_client().latest_revid(title)
+    request, _ = store.record_join(wikis.content.host, title, "Bob", JOIN, datetime.now(UTC))
+    assert worker.run_once().failed == 1
+    failed = store.join_request(request.id)
+    assert failed is not None and failed.state == FAILED
+    assert "content model is css" in (failed.reason or "")
+    assert wikis.content.admin_client().latest_revid(title) == before
+
+
+def test_a_name_that_cannot_be_written_fails_alone(
+    wikis: Farm, store: Store, worker: Worker
+) -> None:
+    wikis.content.admin_client().edit(TITLE, program(wikis))
+    now = datetime.now(UTC)
+    bad, _ = store.record_join(wikis.content.host, TITLE, "Eve|x", JOIN, now)
+    good, _ = store.record_join(wikis.content.host, TITLE, "Bob", JOIN, now)
+    result = worker.run_once()
+    assert (result.applied, result.failed) == (1, 1)
+    assert store.join_request(bad.id).state == FAILED  # type: ignore[union-attr]
+    assert store.join_request(good.id).state == APPLIED  # type: ignore[union-attr]
+    assert names(text_of(wikis)) == ["Bob"]
+
+
+def test_a_wiki_that_cannot_be_reached_does_not_end_the_worker(
+    wikis: Farm, store: Store, worker: Worker
+) -> None:
+    """A program listing a known but unreachable wiki: its update waits, the round goes on."""
+    wikis.content.admin_client().edit(
+        TITLE, program(wikis).replace(f"|wikis={wikis.content.host}", "|wikis=en.wikipedia.org")
+    )
+    store.add_refresh_request(wikis.content.host, TITLE, "Alice", datetime.now(UTC))
+    store.record_join(wikis.content.host, TITLE, "Bob", JOIN, datetime.now(UTC))
+    result = worker.run_once()
+    assert (result.applied, result.refreshed) == (1, 0)
+    assert len(store.pending_refresh_requests()) == 1  # asked again in the next round
