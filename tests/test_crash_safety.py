@@ -47,7 +47,7 @@ import pytest
 import requests
 from reliability import TALLY, scaled
 
-from bot.localwiki import BOT_USERNAME, ApiError, Farm, LocalWiki, free_port, tiny_png
+from bot.localwiki import BOT_USERNAME, Farm, LocalWiki, free_port, tiny_png
 from bot.localwiki.dbcount import DB_FIGURES, db_counts
 from bot.store import APPLIED, JOIN, Store
 
@@ -218,61 +218,12 @@ def organizer_bytes(text: str) -> str:
 
 def history(wiki: LocalWiki, title: str) -> list[dict[str, Any]]:
     """Every revision of a page, oldest first: revid, parentid, user, text."""
-    admin = wiki.admin_client()
-    revisions: list[dict[str, Any]] = []
-    params: dict[str, Any] = {
-        "action": "query",
-        "prop": "revisions",
-        "titles": title,
-        "rvprop": "ids|user|content",
-        "rvslots": "main",
-        "rvlimit": "max",
-        "rvdir": "newer",
-    }
-    while True:
-        answer = admin.get(params)
-        for rev in answer["query"]["pages"][0].get("revisions", []):
-            revisions.append(
-                {
-                    "revid": rev["revid"],
-                    "parentid": rev["parentid"],
-                    "user": rev["user"],
-                    "text": rev["slots"]["main"]["content"],
-                }
-            )
-        if "continue" not in answer:
-            return revisions
-        params = {**params, **answer["continue"]}
+    return wiki.admin_client().history(title)
 
 
 def careful_append(wiki: LocalWiki, title: str, line: str) -> None:
     """An organizer's edit as the wiki's editor makes it: against the revision read."""
-    admin = wiki.admin_client()
-    for _ in range(20):
-        page = admin.get(
-            {
-                "action": "query",
-                "prop": "revisions",
-                "titles": title,
-                "rvprop": "content|ids",
-                "rvslots": "main",
-            }
-        )["query"]["pages"][0]["revisions"][0]
-        try:
-            admin.post(
-                {
-                    "action": "edit",
-                    "title": title,
-                    "text": page["slots"]["main"]["content"] + "\n" + line,
-                    "baserevid": page["revid"],
-                    "summary": "organizer note",
-                }
-            )
-            return
-        except ApiError as error:
-            if error.code != "editconflict":
-                raise
-    raise AssertionError("the organizer could not save in 20 tries")
+    wiki.admin_client().edit_as_read(title, lambda text: text + "\n" + line, "organizer note")
 
 
 def bot_revisions_whole(

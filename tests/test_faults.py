@@ -120,25 +120,7 @@ def activity(farm: Farm, round_: int) -> None:
 
 def bot_revisions(wiki: LocalWiki, title: str) -> list[str]:
     """The text of every revision of ``title`` saved by the bot, oldest first."""
-    rows = wiki.sql(
-        "SELECT r.rev_id FROM revision r JOIN page p ON p.page_id = r.rev_page "
-        "JOIN actor a ON a.actor_id = r.rev_actor "
-        "WHERE p.page_title = ? AND p.page_namespace = 4 AND a.actor_name = ? ORDER BY r.rev_id",
-        (title.split(":", 1)[1].replace(" ", "_"), wiki.bot_username),
-    )
-    texts = []
-    for (revid,) in rows:
-        answer = wiki.admin_client().get(
-            {
-                "action": "query",
-                "prop": "revisions",
-                "revids": revid,
-                "rvprop": "content",
-                "rvslots": "main",
-            }
-        )
-        texts.append(answer["query"]["pages"][0]["revisions"][0]["slots"]["main"]["content"])
-    return texts
+    return [r["text"] for r in wiki.admin_client().history(title) if r["user"] == wiki.bot_username]
 
 
 def garbage_in(texts: list[str], organizer_text: str) -> int:

@@ -27,7 +27,7 @@ import pytest
 from reliability import TALLY, scaled
 from test_refresh import program_text
 
-from bot.localwiki import ApiError, Farm, ParticipantClient
+from bot.localwiki import Farm, ParticipantClient
 
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
@@ -123,33 +123,7 @@ POINTS = ("before the bot reads", "between read and save", "on the retry too", "
 
 def organizer_saves(client: ParticipantClient, change: Callable[[str], str]) -> int:
     """Read, change, save against the revision read; on a conflict read again and redo."""
-    for _ in range(30):
-        page = client.get(
-            {
-                "action": "query",
-                "prop": "revisions",
-                "titles": TITLE,
-                "rvprop": "content|ids",
-                "rvslots": "main",
-            }
-        )["query"]["pages"][0]["revisions"][0]
-        try:
-            return client._edit_revid(
-                TITLE,
-                client.post(
-                    {
-                        "action": "edit",
-                        "title": TITLE,
-                        "text": change(page["slots"]["main"]["content"]),
-                        "baserevid": page["revid"],
-                        "summary": "organizer",
-                    }
-                )["edit"],
-            )
-        except ApiError as error:
-            if error.code != "editconflict":
-                raise
-    raise AssertionError("the organizer could not save in 30 tries")
+    return client.edit_as_read(TITLE, change, "organizer")
 
 
 # -- the bot's side ---------------------------------------------------------------------------

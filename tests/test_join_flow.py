@@ -21,7 +21,7 @@ from join_load import (
     wait_until_none_waiting,
 )
 
-from bot.localwiki import ApiError, Farm
+from bot.localwiki import Farm
 from bot.store import APPLIED, RECORDED, Store
 from bot.wikitext import parse_program_page
 from gadget_api import create_app
@@ -69,33 +69,9 @@ def names(text: str) -> list[str]:
 
 def careful_append(wikis: Farm, line: str) -> None:
     """An organizer's edit as the wiki's editor makes it: against the revision read."""
-    admin = wikis.content.admin_client()
-    for _ in range(20):
-        page = admin.get(
-            {
-                "action": "query",
-                "prop": "revisions",
-                "titles": TITLE,
-                "rvprop": "content|ids",
-                "rvslots": "main",
-            }
-        )["query"]["pages"][0]["revisions"][0]
-        text = page["slots"]["main"]["content"]
-        try:
-            admin.post(
-                {
-                    "action": "edit",
-                    "title": TITLE,
-                    "text": text + "\n" + line,
-                    "baserevid": page["revid"],
-                    "summary": "organizer note",
-                }
-            )
-            return
-        except ApiError as error:
-            if error.code != "editconflict":
-                raise
-    raise AssertionError("the organizer could not save in 20 tries")
+    wikis.content.admin_client().edit_as_read(
+        TITLE, lambda text: text + "\n" + line, "organizer note"
+    )
 
 
 def test_two_hundred_concurrent_joins_land_once_each(

@@ -7,7 +7,7 @@ implementation of the API calls a participant makes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -150,6 +150,34 @@ class ParticipantClient:
         )["edit"]
         return self._edit_revid(title, result)
 
+    def edit_as_read(
+        self,
+        title: str,
+        change: Callable[[str], str],
+        summary: str = "",
+        *,
+        tries: int = 30,
+    ) -> int:
+        """Edit as a person in the wiki's editor does: read, change, save against that
+        revision; on an edit conflict read again and make the change again."""
+        for _ in range(tries):
+            revision = self._page(title, "content|ids")
+            if revision is None:
+                raise LocalWikiError(f"{title!r} does not exist")
+            params = {
+                "action": "edit",
+                "title": title,
+                "text": change(str(revision["slots"]["main"]["content"])),
+                "baserevid": revision["revid"],
+                "summary": summary,
+            }
+            try:
+                return self._edit_revid(title, self.post(params)["edit"])
+            except ApiError as error:
+                if error.code != "editconflict":
+                    raise
+        raise LocalWikiError(f"{self.username} could not save {title!r} in {tries} tries")
+
     def _edit_revid(self, title: str, result: Mapping[str, Any]) -> int:
         if result.get("result") != "Success":
             raise ApiError(str(result.get("result", "editfailed")), str(result), action="edit")
@@ -216,6 +244,33 @@ class ParticipantClient:
         if revision is None:
             return None
         return str(revision["slots"]["main"]["content"])
+
+    def history(self, title: str) -> list[dict[str, Any]]:
+        """Every revision of the page, oldest first: revid, parentid, user, text."""
+        params: dict[str, Any] = {
+            "action": "query",
+            "prop": "revisions",
+            "titles": title,
+            "rvprop": "ids|user|content",
+            "rvslots": "main",
+            "rvlimit": "max",
+            "rvdir": "newer",
+        }
+        revisions: list[dict[str, Any]] = []
+        while True:
+            answer = self.get(params)
+            for rev in answer["query"]["pages"][0].get("revisions", []):
+                revisions.append(
+                    {
+                        "revid": rev["revid"],
+                        "parentid": rev["parentid"],
+                        "user": rev["user"],
+                        "text": rev["slots"]["main"]["content"],
+                    }
+                )
+            if "continue" not in answer:
+                return revisions
+            params = {**params, **answer["continue"]}
 
     def latest_revid(self, title: str) -> int | None:
         """The page's current revision id, or None when it does not exist."""
