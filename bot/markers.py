@@ -9,7 +9,7 @@ from mwparserfromhell.nodes import Node, Template, Text
 
 from bot.pageformat import ENGLISH, PageFormat, normalize_title
 from bot.rows import BadUsernameError
-from bot.wikitext import template_values
+from bot.wikitext import inert_text, plain_text, template_values
 
 _FORBIDDEN = set("{}|[]<>\n\r")
 
@@ -20,7 +20,7 @@ def _markers(nodes: list[Node], key: str, program: str, fmt: PageFormat) -> list
     for index, node in enumerate(nodes):
         if isinstance(node, Template) and fmt.template_key(str(node.name)) == key:
             values, _ = template_values(node, key, fmt)
-            if normalize_title(values.get("program", "")) == wanted:
+            if normalize_title(plain_text(values.get("program", ""))) == wanted:
                 found.append(index)
     return found
 
@@ -30,7 +30,11 @@ def marker_text(key: str, program: str, fmt: PageFormat = ENGLISH, **params: str
     values = {"program": program, **params}
     if any(_FORBIDDEN & set(value) for value in values.values()):
         raise BadUsernameError(f"{values!r} cannot be written into {{{{{fmt.name(key)}}}}}")
-    written = "".join(f"|{fmt.param(key, name)}={value}" for name, value in values.items())
+    # Inert, as participant rows: a title may hold "~~~~", which saving would turn into
+    # the bot's signature, or "''", "=" and the like.
+    written = "".join(
+        f"|{fmt.param(key, name)}={inert_text(value)}" for name, value in values.items()
+    )
     return "{{" + fmt.name(key) + written + "}}"
 
 

@@ -8,6 +8,8 @@ language's names and the English ones; writing uses the language's.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -54,10 +56,20 @@ DETAILS_PARAMS = frozenset(
 ROW_PARAMS = frozenset({"username", "joined", *ROW_STATS})
 
 
+#: Directional marks MediaWiki strips from titles (MediaWikiTitleCodec::splitTitleString).
+_BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e]")
+#: What MediaWiki turns into one space in a title, beyond Python's whitespace (U+180E).
+_TITLE_SPACES = re.compile("[_\u180e]")
+
+
 def normalize_title(name: str) -> str:
-    """MediaWiki's title normalization for comparisons: underscores, spaces, first letter."""
-    name = " ".join(name.replace("_", " ").split())
-    return name[:1].upper() + name[1:]
+    """MediaWiki's title normalization for comparisons: NFC (as every saved text is),
+    directional marks dropped, underscores and runs of spaces made one space, first letter
+    upper case."""
+    name = _BIDI_MARKS.sub("", unicodedata.normalize("NFC", name))
+    name = " ".join(_TITLE_SPACES.sub(" ", name).split())
+    # Again after the upper case: "i" + U+0307 becomes "I" + U+0307, which is "İ" in NFC.
+    return unicodedata.normalize("NFC", name[:1].upper() + name[1:])
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,31 @@
 """Adding and removing participant rows for the Join flow: pure text edits.
 
-Only the rows change; every other byte of the page stays as it was.
+Only the rows change; every other byte of the page stays as it was. A username is written
+so that it shows as itself and injects nothing (``=``, ``''``, ``~~~~`` and the like are
+written as character references) and reads back as the same name.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
-import mwparserfromhell
 from mwparserfromhell.nodes import Node, Template, Text
 
 from bot.errors import ProgramsBotError
 from bot.pageformat import ENGLISH, PageFormat, normalize_title, template_key
-from bot.wikitext import detect_format, template_values
+from bot.wikitext import (
+    detect_format,
+    inert_text,
+    parse_shown,
+    read_username,
+    template_values,
+)
 
 #: Characters that no MediaWiki username contains and that would break a template.
 _FORBIDDEN = set("{}|[]<>#\n\r")
+#: Nor does a username contain control characters, or lone surrogates (not even UTF-8).
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})
 
 
 class BadUsernameError(ProgramsBotError):
@@ -23,19 +33,25 @@ class BadUsernameError(ProgramsBotError):
 
 
 def _check(username: str, joined: str) -> None:
-    if not username.strip() or _FORBIDDEN & set(username + joined):
+    if (
+        not normalize_title(username)
+        or _FORBIDDEN & set(username + joined)
+        or any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in username + joined)
+    ):
         raise BadUsernameError(f"{username!r} cannot be written into a participant row")
 
 
 def row_text(username: str, joined: str, fmt: PageFormat = ENGLISH) -> str:
-    """The wikitext of one participant row, as the Join flow writes it."""
+    """The wikitext of one participant row, as the Join flow writes it: the name
+    normalized as MediaWiki does, and made inert (see :func:`bot.wikitext.inert_text`)."""
     _check(username, joined)
     name, user_param, joined_param = (
         fmt.name(fmt.row),
         fmt.param(fmt.row, "username"),
         fmt.param(fmt.row, "joined"),
     )
-    return f"{{{{{name}|{user_param}={username}|{joined_param}={joined}}}}}"
+    written = inert_text(normalize_title(username))
+    return f"{{{{{name}|{user_param}={written}|{joined_param}={inert_text(joined)}}}}}"
 
 
 def _rows(nodes: Sequence[Node], fmt: PageFormat) -> list[tuple[int, str]]:
@@ -43,7 +59,7 @@ def _rows(nodes: Sequence[Node], fmt: PageFormat) -> list[tuple[int, str]]:
     for index, node in enumerate(nodes):
         if isinstance(node, Template) and template_key(str(node.name), fmt) == fmt.row:
             values, _ = template_values(node, fmt.row, fmt)
-            found.append((index, normalize_title(values.get("username", ""))))
+            found.append((index, read_username(values.get("username", ""))))
     return found
 
 
@@ -64,7 +80,7 @@ def add_rows(
     Returns the new text and the names added.
     """
     fmt = fmt or detect_format(text)
-    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    code, hidden = parse_shown(text)
     nodes: list[Node] = code.nodes
     present = {name for _, name in _rows(nodes, fmt)}
     new: list[str] = []
@@ -105,7 +121,7 @@ def add_rows(
         table = "\n".join([f"{{{{{start_name}}}}}", *new, f"{{{{{end_name}}}}}"])
         position = len(nodes) if details is None else details + 1
         nodes.insert(position, Text("\n\n" + table))
-    return str(code), added
+    return str(code) + hidden, added
 
 
 def remove_rows(
@@ -114,7 +130,7 @@ def remove_rows(
     """Remove the rows of these users (with their line break); returns text and names removed."""
     fmt = fmt or detect_format(text)
     wanted = {normalize_title(name) for name in usernames}
-    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    code, hidden = parse_shown(text)
     nodes: list[Node] = code.nodes
     removed: list[str] = []
     for index, name in reversed(_rows(nodes, fmt)):
@@ -125,4 +141,4 @@ def remove_rows(
             following.value = following.value[1:]
         del nodes[index]
         removed.append(name)
-    return str(code), sorted(set(removed))
+    return str(code) + hidden, sorted(set(removed))
