@@ -48,7 +48,7 @@ from bot.records import WikiRecords
 from bot.store import Store
 from bot.wikis import host_of, site_for_host
 from bot.wikitext import current_outcomes_param, parse_program_page
-from bot.writer import check_may_edit, check_stop_page, default_stop_page, save
+from bot.writer import check_may_edit, check_stop_page, default_stop_page, save, show_diff
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ def refresh_campaign(
         )
         if not result.changed:
             return result
-        pywikibot.showDiff(text, new_text)
+        show_diff(text, new_text)
         if simulate:
             return result
         check_stop_page(site, stop_page or default_stop_page(site))

@@ -39,7 +39,7 @@ from bot.wikitext import (
     parse_program_page,
     render_program_page,
 )
-from bot.writer import check_may_edit, check_stop_page, default_stop_page, save
+from bot.writer import check_may_edit, check_stop_page, default_stop_page, save, show_diff
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ class Refresher:
             if not edit:
                 self._remember(key, computation)
                 return replace(result, deferred=True)
-            pywikibot.showDiff(text, new_text)
+            show_diff(text, new_text)
             if self.simulate:
                 return result
             check_stop_page(site, self.stop_page or default_stop_page(site))
