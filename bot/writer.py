@@ -80,7 +80,12 @@ def check_may_edit(page: pywikibot.Page) -> None:
         raise NotAProgramError(
             f"[[{page.title()}]] is not a program: its content model is {page.content_model}"
         )
-    if _may_restrict(page) and not page.botMayEdit():
+    if not _may_restrict(page):
+        # Pywikibot asks botMayEdit again when the new text is set and when saving; it
+        # caches the answer here. Without it the full parse would run anyway.
+        page._bot_may_edit = True
+        return
+    if not page.botMayEdit():
         raise EditRefusedError(
             f"[[{page.title()}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}"
         )

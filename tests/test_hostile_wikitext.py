@@ -30,7 +30,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability import TALLY, long_mode, scaled
+from reliability import TALLY, scaled
 
 from bot.errors import NotAProgramError
 from bot.markers import add_marker, marker_text, remove_marker
@@ -1066,17 +1066,8 @@ def test_crafted_accounts_join_on_the_wiki(
 
 @wiki
 def test_a_10000_row_page_on_the_wiki(
-    wikis: Any, measure: Measure, refresher: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+    wikis: Any, measure: Measure, refresher: Callable[[str], Any]
 ) -> None:
-    # The wiki saves the page in about 2 s, but the bot's refresh takes about 2 minutes:
-    # pywikibot's botMayEdit (bot/writer.py) reparses each of the 10,000 templates. Hence
-    # the long mode only. bot/refresh.py also shows the diff of every save with
-    # pywikibot.showDiff, whose difflib matching is worse than quadratic (54 s for 1,000
-    # changed rows, hours for 10,000): left out here, so that the test measures the rest.
-    if not long_mode():
-        pytest.skip("the 10,000-row page on the wiki runs in the long mode (pytest --long)")
-    pywikibot = pytest.importorskip("pywikibot")
-    monkeypatch.setattr(pywikibot, "showDiff", lambda *args, **kwargs: None)
     text = big_page(10_000).replace(DETAILS, wiki_details(wikis.content.host) + "\n")
     admin = wikis.content.admin_client()
     started = time.perf_counter()
