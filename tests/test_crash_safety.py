@@ -29,6 +29,7 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -109,6 +110,24 @@ _BLOCK = re.compile(r"\n\n\{\{Program outcomes\|.*?\{\{End of program outcomes\}
 # -- processes ----------------------------------------------------------------------------
 
 
+def _own_pywikibot_dir() -> Path:
+    """A copy of the test session's Pywikibot directory for the killed processes.
+
+    Each Pywikibot process lists itself in ``throttle.ctrl`` of its directory and is taken
+    off when it exits; a SIGKILLed one stays listed for 10 minutes, and every process
+    sharing the file multiplies its throttle delays (a maxlag Retry-After included) by
+    the number listed. Killed in a shared directory, they would slow the rest of the
+    test session by that factor (seen: a 72-minute sleep in the long mode).
+    """
+    source = Path(os.environ["PYWIKIBOT_DIR"])
+    target = source.parent / "pywikibot-killed"
+    if not target.exists():
+        target.mkdir()
+        for name in ("user-config.py", "user-password.py"):
+            shutil.copy2(source / name, target / name)
+    return target
+
+
 class Child:
     """A subprocess whose output lines are collected as they come (for placing kills)."""
 
@@ -120,7 +139,12 @@ class Child:
             stderr=subprocess.STDOUT,
             text=True,
             cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "PYWIKIBOT_DIR": str(_own_pywikibot_dir()),
+                **(env or {}),
+            },
             start_new_session=group,
         )
         self.started = time.monotonic()
