@@ -303,6 +303,22 @@ def _texts(code: Wikicode) -> Iterator[str]:
         else:
             for child in _children(node):
                 yield from _texts(child)
+            if isinstance(node, Tag) and node.attributes:
+                # Text after ``{|`` is the table's attributes, which the parser splits at
+                # spaces and ``=``: joined again, a broken row written there is seen
+                # (only when no fragment alone has the call, so none is seen twice).
+                fragments = [
+                    fragment
+                    for attribute in node.attributes
+                    for part in (attribute.name, attribute.value)
+                    if part is not None
+                    for fragment in _texts(part)
+                ]
+                if not any("{{" in fragment for fragment in fragments):
+                    continue
+                joined = " ".join(fragments)
+                if not _CALL.search(" ".join(f for f in fragments if "{{" in f)):
+                    yield joined
 
 
 def _children(node: Node) -> Iterator[Wikicode]:
