@@ -271,15 +271,6 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     b"technical problem. Please try again in a few minutes.</p></body></html>"
                 )
                 return self._answer(503, page, "text/html; charset=utf-8")
-            if fault == "timeout":
-                time.sleep(proxy.plan.hold)
-                self.close_connection = True
-                return None
-            if fault == "drop":
-                self.close_connection = True
-                return None
-            if fault == "malformed":
-                return self._answer(200, b'{"batchcomplete":true,"query":{"pa', _JSON)
             if fault == "maxlag":
                 maxlag = int(float(seen.param("maxlag") or 5))
                 lag = maxlag + 2
@@ -311,20 +302,23 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     readonlyreason="Maintenance (injected by the test proxy).",
                 )
                 return self._answer(200, error, _JSON, {"MediaWiki-API-Error": "readonly"})
-            try:
-                status, headers, payload = self._forward(seen.url, body)
-            except OSError as error:
-                return self._answer(502, f"upstream failed: {error}".encode(), "text/plain")
-            if fault == "timeout-after-acting":
+            # A JSON answer cut short: a made-up one, or the wiki's own after it acted.
+            payload = b'{"batchcomplete":true,"query":{"pa'
+            if fault is None or fault.endswith("-after-acting"):
+                try:
+                    status, headers, payload = self._forward(seen.url, body)
+                except OSError as error:
+                    return self._answer(502, f"upstream failed: {error}".encode(), "text/plain")
+                if fault is None:
+                    return self._relay(status, headers, payload)
+                payload = payload[: max(1, len(payload) // 2)]
+            kind = fault.removesuffix("-after-acting")
+            if kind == "malformed":
+                return self._answer(200, payload, _JSON)
+            if kind == "timeout":
                 time.sleep(proxy.plan.hold)
-                self.close_connection = True
-                return None
-            if fault == "drop-after-acting":
-                self.close_connection = True
-                return None
-            if fault == "malformed-after-acting":
-                return self._answer(200, payload[: max(1, len(payload) // 2)], _JSON)
-            return self._relay(status, headers, payload)
+            self.close_connection = True  # timeout or drop: no answer at all
+            return None
 
         def _forward(self, url: str, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
             parts = urlsplit(url)
@@ -359,15 +353,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             content_type: str,
             extra: Mapping[str, str] | None = None,
         ) -> int:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            for key, value in (extra or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-            return status
+            headers = [("Content-Type", content_type), *(extra or {}).items()]
+            return self._relay(status, headers, payload)
 
         def finish(self) -> None:
             with contextlib.suppress(TimeoutError, ConnectionError):  # the client gave up
