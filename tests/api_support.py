@@ -129,3 +129,17 @@ def program_text(
         f"{outcomes}"
         "Closing prose.\n"
     )
+
+
+#: Every operation of the OpenAPI document, as (path, method).
+OPERATIONS = [
+    ("/me", "GET"),
+    ("/programs/{wiki}/{title}", "GET"),
+    ("/programs/{wiki}/{title}/join", "GET"),
+    ("/programs/{wiki}/{title}/join", "POST"),
+    ("/programs/{wiki}/{title}/leave", "POST"),
+    ("/programs/{wiki}/{title}/refresh", "POST"),
+    ("/programs/{wiki}/{title}/report", "GET"),
+    ("/campaigns/{wiki}/{title}/report", "GET"),
+    ("/openapi.json", "GET"),
+]

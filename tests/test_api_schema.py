@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import PROGRAM, Clock, add_token, api_config, bearer, program_text, wiki_entry
+from api_support import (
+    OPERATIONS,
+    PROGRAM,
+    Clock,
+    add_token,
+    api_config,
+    bearer,
+    program_text,
+    wiki_entry,
+)
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
@@ -75,19 +84,8 @@ def test_the_document_is_valid_openapi(document: dict[str, Any], wikis: Farm) ->
     ] == [wikis.content.host, wikis.media.host]
 
 
-#: Every operation of the document (the schemathesis pytest plugin's lazy loader does not
-#: work with this pytest, so the operations are driven through hypothesis directly).
-OPERATIONS = [
-    ("/me", "GET"),
-    ("/programs/{wiki}/{title}", "GET"),
-    ("/programs/{wiki}/{title}/join", "GET"),
-    ("/programs/{wiki}/{title}/join", "POST"),
-    ("/programs/{wiki}/{title}/leave", "POST"),
-    ("/programs/{wiki}/{title}/refresh", "POST"),
-    ("/programs/{wiki}/{title}/report", "GET"),
-    ("/campaigns/{wiki}/{title}/report", "GET"),
-    ("/openapi.json", "GET"),
-]
+# The operations (api_support.OPERATIONS) are driven through hypothesis directly: the
+# schemathesis pytest plugin's lazy loader does not work with this pytest.
 
 
 def test_every_operation_is_exercised(document: dict[str, Any]) -> None:

@@ -29,7 +29,17 @@ import mwoauth
 import pytest
 import requests
 import schemathesis
-from api_support import NOW, PROGRAM, Clock, add_token, api_config, bearer, program_text, wiki_entry
+from api_support import (
+    NOW,
+    OPERATIONS,
+    PROGRAM,
+    Clock,
+    add_token,
+    api_config,
+    bearer,
+    program_text,
+    wiki_entry,
+)
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -213,17 +223,6 @@ def worker_for(wikis: Farm, store: Store, *, refreshes: bool = True) -> Worker:
 
 # -- schemathesis with hostile headers -------------------------------------------------------
 
-OPERATIONS = [
-    ("/me", "GET"),
-    ("/programs/{wiki}/{title}", "GET"),
-    ("/programs/{wiki}/{title}/join", "GET"),
-    ("/programs/{wiki}/{title}/join", "POST"),
-    ("/programs/{wiki}/{title}/leave", "POST"),
-    ("/programs/{wiki}/{title}/refresh", "POST"),
-    ("/programs/{wiki}/{title}/report", "GET"),
-    ("/campaigns/{wiki}/{title}/report", "GET"),
-    ("/openapi.json", "GET"),
-]
 PROGRAM_OPERATIONS = [op for op in OPERATIONS if "{" in op[0]]
 SIGNED_IN_OPERATIONS = {("/me", "GET"), ("/programs/{wiki}/{title}/join", "GET")}
 CHECKS = [
