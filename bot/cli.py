@@ -9,7 +9,6 @@ Usage:
                                       [--db URL] [--stop-page TITLE]
     programs-bot [global options] status [--db URL]
     programs-bot [global options] report PAGE [--format csv|json] [--out DIR] [--db URL]
-    programs-bot sandbox [--dir DIR] [--stop]
 
 refresh   reads each program page, counts its participants' contributions on the
           wikis it lists and writes the figures back as a bot edit (none when nothing
@@ -34,8 +33,6 @@ report    a program's (or a campaign's) full report: a summary (per wiki, totals
           editors, file usage, pageviews), its participants (per-wiki columns and
           retention), its articles (pageviews, deleted flag) and its uploads; as four
           CSV files in --out (default: the current directory) or one JSON document.
-sandbox   starts two local MediaWiki wikis, creates a demo program with participants
-          who edit and upload, runs the bot on it and prints what it changed.
 
 Options of refresh:
     --all              every page transcluding {{Program details}}
@@ -92,29 +89,19 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("csv", "json"), default="csv")
     report.add_argument("--out", default=".")
     report.add_argument("--db")
-    sandbox = commands.add_parser("sandbox", add_help=False)
-    sandbox.add_argument("--dir")
-    sandbox.add_argument("--stop", action="store_true")
     return parser
 
 
 def main(*args: str) -> int:
     """Entry point of the ``programs-bot`` command."""
     argv = list(args) or sys.argv[1:]
-    if argv[:1] == ["sandbox"]:
-        # The sandbox writes the Pywikibot configuration, so it must run before
-        # anything imports pywikibot.
-        from bot.sandbox import run_sandbox
-
-        options = _parser().parse_args(argv)
-        return int(run_sandbox(options.dir, stop=options.stop))
     return _run_pywikibot_command(argv)
 
 
 def _run_pywikibot_command(argv: Sequence[str]) -> int:
     import pywikibot
 
-    from bot.errors import ProgramsBotError
+    from bot.core.errors import ProgramsBotError
 
     if {"-help", "-h", "--help"} & set(argv):
         pywikibot.info(__doc__)
@@ -149,14 +136,14 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
 def _refresh(options: argparse.Namespace) -> int:
     import pywikibot
 
-    from bot.botconfig import load_bot_config
-    from bot.campaign_io import CampaignResult, find_campaign_pages, refresh_campaign
-    from bot.errors import ProgramsBotError
-    from bot.messages import Messages
-    from bot.refresh import Refresher, RefreshResult
-    from bot.report import notice_plain
+    from bot.core.errors import ProgramsBotError
+    from bot.core.messages import Messages
+    from bot.core.render import notice_plain
+    from bot.core.settings import load_bot_config
+    from bot.jobs.campaigns import CampaignResult, find_campaign_pages, refresh_campaign
+    from bot.jobs.refresh import Refresher, RefreshResult
     from bot.store import Store, default_url
-    from bot.wikis import RequestCounter
+    from bot.wiki.sites import RequestCounter
 
     if bool(options.pages) == bool(options.all):
         pywikibot.error("give either program page titles or --all")
@@ -228,15 +215,15 @@ def _refresh(options: argparse.Namespace) -> int:
 def _report(options: argparse.Namespace) -> int:
     import pywikibot
 
-    from bot.botconfig import load_bot_config
-    from bot.campaign import campaign_outcomes, is_campaign_page
-    from bot.campaign_io import gather_programs
-    from bot.errors import NotAProgramError
-    from bot.exports import campaign_tables, program_tables
-    from bot.refresh import Refresher
+    from bot.core.campaign import campaign_outcomes, is_campaign_page
+    from bot.core.errors import NotAProgramError
+    from bot.core.exports import campaign_tables, program_tables
+    from bot.core.settings import load_bot_config
+    from bot.core.wikitext import parse_program_page
+    from bot.jobs.campaigns import gather_programs
+    from bot.jobs.refresh import Refresher
     from bot.store import Store, default_url
-    from bot.wikis import host_of
-    from bot.wikitext import parse_program_page
+    from bot.wiki.sites import host_of
 
     site = pywikibot.Site()
     page = pywikibot.Page(site, options.page)
@@ -271,7 +258,7 @@ def _write_tables(
 ) -> int:
     import pywikibot
 
-    from bot.exports import TABLES, columns_of, tables_as_json, to_csv
+    from bot.core.exports import TABLES, columns_of, tables_as_json, to_csv
 
     if options.format == "json":
         print(tables_as_json(tables, wiki=wiki, title=title))
@@ -290,7 +277,7 @@ def _is_campaign(page: object) -> bool:
     """Whether a page named on the command line is a campaign page (else: a program)."""
     from pywikibot.exceptions import Error as PywikibotError
 
-    from bot.campaign import is_campaign_page
+    from bot.core.campaign import is_campaign_page
 
     try:
         return is_campaign_page(page.text)  # type: ignore[attr-defined]
@@ -301,9 +288,9 @@ def _is_campaign(page: object) -> bool:
 def _deploy(options: argparse.Namespace) -> int:
     import pywikibot
 
-    from bot.botconfig import load_bot_config
-    from bot.deploy import deploy, wiki_language
-    from bot.wikis import host_of
+    from bot.core.settings import load_bot_config
+    from bot.jobs.deploy import deploy, wiki_language
+    from bot.wiki.sites import host_of
 
     site = pywikibot.Site()
     settings = load_bot_config(_config_dir()).wiki(host_of(site))
@@ -322,9 +309,9 @@ def _worker(options: argparse.Namespace) -> int:
 
     import pywikibot
 
-    from bot.botconfig import load_bot_config
+    from bot.core.settings import load_bot_config
+    from bot.jobs.joins import Worker
     from bot.store import Store, default_url
-    from bot.worker import Worker
 
     store = Store(options.db or default_url(_config_dir()))
     worker = Worker(store, stop_page=options.stop_page, config=load_bot_config(_config_dir()))
@@ -349,9 +336,9 @@ def _run(options: argparse.Namespace) -> int:
 
     import pywikibot
 
-    from bot.botconfig import load_bot_config
-    from bot.cadence import Cadence
-    from bot.scheduler import Scheduler
+    from bot.core.cadence import Cadence
+    from bot.core.settings import load_bot_config
+    from bot.jobs.scheduler import Scheduler
     from bot.store import Store, default_url
 
     # What the scheduler does, line by line, for the people who run and watch it.
@@ -375,7 +362,7 @@ def _run(options: argparse.Namespace) -> int:
 def _status(options: argparse.Namespace) -> int:
     import pywikibot
 
-    from bot.dates import format_moment
+    from bot.core.dates import format_moment
     from bot.store import Store, default_url
 
     store = Store(options.db or default_url(_config_dir()))

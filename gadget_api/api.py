@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
-from bot.dates import format_moment
-from bot.exports import columns_of
-from bot.pageformat import normalize_title
+from bot.core.dates import format_moment
+from bot.core.exports import columns_of
+from bot.core.pageformat import normalize_title
 from bot.store import JOIN, LEAVE, ApiToken, JoinRequest
 from gadget_api import rules
 from gadget_api.auth import authenticate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.errors import ProgramsBotError
+from bot.core.errors import ProgramsBotError
 
 
 class GadgetApiError(ProgramsBotError):

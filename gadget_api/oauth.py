@@ -24,7 +24,7 @@ from flask import Blueprint, Response, redirect, request, session
 from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
-from bot.dates import format_moment
+from bot.core.dates import format_moment
 from gadget_api.auth import mint_token, usable_username
 from gadget_api.config import WikiConfig
 from gadget_api.context import services

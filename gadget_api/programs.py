@@ -17,10 +17,10 @@ from typing import Any
 
 import requests
 
-from bot.errors import NotAProgramError
-from bot.pageformat import normalize_title
+from bot.core.errors import NotAProgramError
+from bot.core.pageformat import normalize_title
+from bot.core.wikitext import parse_program_page
 from bot.store import ProgramSnapshot, Store
-from bot.wikitext import parse_program_page
 from gadget_api.config import WikiConfig
 from gadget_api.errors import ApiError, WikiUnavailableError
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.dates import format_moment
-from bot.exports import safe_cell, to_csv
-from bot.pageformat import OUTCOME_FIELDS, ROW_STATS
-from bot.wikitext import current_outcomes_param, parse_program_page, read_outcome_rows
+from bot.core.dates import format_moment
+from bot.core.exports import safe_cell, to_csv
+from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
+from bot.core.wikitext import current_outcomes_param, parse_program_page, read_outcome_rows
 from gadget_api.programs import Program
 
 PARTICIPANT_COLUMNS = ("username", "joined", *ROW_STATS)

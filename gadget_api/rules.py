@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.dates import format_moment
+from bot.core.dates import format_moment
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, RECORDED, ApiToken, JoinRequest
 from gadget_api.errors import ApiError
 from gadget_api.programs import Program

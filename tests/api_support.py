@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.localwiki import Farm, LocalWiki
 from bot.store import ApiToken, Store
+from harness import Farm, LocalWiki
 
 #: The API's clock in tests; program pages are written around it.
 NOW = datetime(2026, 11, 15, 12, 0, 0, tzinfo=UTC)

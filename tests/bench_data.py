@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench_data.py [--participants 1000] [--revisions 100000]
 
-Two real local wikis (bot.localwiki's farm: content and media) filled by bulk import:
+Two real local wikis (harness's farm: content and media) filled by bulk import:
 
 - accounts first (participants and non-participant "noise" accounts, on both wikis), so
   that imported revisions belong to local accounts, not to ">Name" imported actors;
@@ -43,8 +43,8 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.localwiki import Farm, LocalWiki, start_farm, tiny_png
-from bot.localwiki.mediawiki import maintenance_script, php_env, require_mediawiki
+from harness import Farm, LocalWiki, start_farm, tiny_png
+from harness.mediawiki import maintenance_script, php_env, require_mediawiki
 
 log = logging.getLogger("bench_data")
 

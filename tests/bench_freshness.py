@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.localwiki import start_farm, write_pywikibot_config
+from harness import start_farm, write_pywikibot_config
 
 TITLE = "Content Wiki:Freshness benchmark"
 USERS = ("Alice", "Bob", "Carol", "Dave")
@@ -60,10 +60,10 @@ def percentile(values: list[float], share: float) -> float:
 def run(farm: object, root: Path, options: argparse.Namespace) -> int:
     import pywikibot
 
-    from bot.cadence import Cadence
-    from bot.scheduler import Scheduler
+    from bot.core.cadence import Cadence
+    from bot.core.wikitext import parse_program_page
+    from bot.jobs.scheduler import Scheduler
     from bot.store import Store
-    from bot.wikitext import parse_program_page
 
     content = farm.content  # type: ignore[attr-defined]
     today = datetime.now(UTC).date()

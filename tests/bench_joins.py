@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.localwiki import start_farm, write_pywikibot_config
+from harness import start_farm, write_pywikibot_config
 
 TITLE = "Content Wiki:Benchmark edit-a-thon"
 
@@ -49,11 +49,11 @@ def main() -> int:
 
 def run(farm: object, root: Path, options: argparse.Namespace) -> int:
     import pywikibot
-    from join_load import ServedApp, WorkerThread, join_all, mint_tokens, wait_until_none_waiting
 
+    from bot.core.wikitext import parse_program_page
     from bot.store import Store
-    from bot.wikitext import parse_program_page
     from gadget_api import create_app
+    from join_load import ServedApp, WorkerThread, join_all, mint_tokens, wait_until_none_waiting
 
     content = farm.content  # type: ignore[attr-defined]
     users = [f"Bench user {n:04d}" for n in range(options.users)]

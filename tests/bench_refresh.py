@@ -55,9 +55,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests
-from bench_data import Dataset, build, open_farm
 
-from bot.localwiki import Farm, write_pywikibot_config
+from bench_data import Dataset, build, open_farm
+from harness import Farm, write_pywikibot_config
 
 MAIN_TITLE = "Content Wiki:Bench refresh program"
 PROGRAM_TITLE = "Content Wiki:Bench scheduler program {set} {n:02d}"
@@ -129,7 +129,7 @@ def _rss_mb() -> float:
 def _warm_sites(hosts: list[str]) -> dict[str, Any]:
     import pywikibot
 
-    from bot.wikis import site_for_host
+    from bot.wiki.sites import site_for_host
 
     pywikibot.config.minthrottle = 0
     sites = {}
@@ -145,10 +145,10 @@ def child_refresh(args: dict[str, Any]) -> dict[str, Any]:
     """One full or incremental refresh of the main program (no save), in its own process."""
     import pywikibot
 
-    from bot.dates import format_moment
-    from bot.refresh import Refresher
+    from bot.core.dates import format_moment
+    from bot.core.wikitext import parse_program_page
+    from bot.jobs.refresh import Refresher
     from bot.store import Store
-    from bot.wikitext import parse_program_page
 
     _warm_sites(args["hosts"])
     site = pywikibot.Site("content", "content")
@@ -211,7 +211,7 @@ def child_scheduler(args: dict[str, Any]) -> dict[str, Any]:
     """One Scheduler process: warm up, say ready, wait for "go", cycle until all are done."""
     import pywikibot
 
-    from bot.scheduler import Scheduler
+    from bot.jobs.scheduler import Scheduler
     from bot.store import Store
 
     _warm_sites(args["hosts"])

@@ -7,7 +7,7 @@ Pywikibot reads at import time is settled right here, at module level, before th
 exist: the two ports are chosen now, and user-config.py (which needs only names and ports)
 is written now. The BotPasswords exist only once the wikis are installed; they go into
 user-password.py, which Pywikibot reads when it logs in, not when it is imported. Nothing
-in this file may import pywikibot (bot.localwiki never does).
+in this file may import pywikibot (harness never does).
 
 A port chosen here could in principle be taken by another process before the farm starts;
 the farm fixture then fails with "port ... already in use".
@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability import TALLY, long_mode, set_long
 
-from bot.localwiki import (
+from harness import (
     ADMIN_USERNAME,
     CONTENT_NAME,
     PARTICIPANTS,
@@ -42,6 +41,7 @@ from bot.localwiki import (
     write_pywikibot_config,
     write_user_config,
 )
+from reliability import TALLY, long_mode, set_long
 
 if "pywikibot" in sys.modules:  # it would already have read some other user-config.py
     raise RuntimeError("pywikibot was imported before tests/conftest.py configured it")

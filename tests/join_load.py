@@ -43,7 +43,7 @@ class WorkerThread:
     """The join worker running in rounds beside the API, as its own process would."""
 
     def __init__(self, store: Store, interval: float = 0.2) -> None:
-        from bot.worker import Worker
+        from bot.jobs.joins import Worker
 
         self.worker = Worker(store, worker_id="load-worker")
         self.thread = threading.Thread(target=self.worker.run, args=(interval,), daemon=True)

@@ -19,6 +19,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
 from api_support import (
     NOW,
     OFFLINE_HOST,
@@ -32,10 +35,6 @@ from api_support import (
     offline_entry,
     program_text,
 )
-from flask import Flask
-from flask.testing import FlaskClient
-
-from bot.localwiki import Farm
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, RECORDED, JoinRequest, ProgramSnapshot, Store
 from gadget_api import create_app
 from gadget_api.config import ApiConfig, config_from_mapping, load_config
@@ -45,6 +44,7 @@ from gadget_api.oauth import script_json
 from gadget_api.programs import Program
 from gadget_api.report import figure, safe_cell, to_csv
 from gadget_api.rules import caller_status, removed_by_organizer
+from harness import Farm
 
 OFFLINE_TITLE = "Project:Offline program"
 JOIN_URL = f"/api/v1/programs/{OFFLINE_HOST}/{OFFLINE_TITLE}/join"

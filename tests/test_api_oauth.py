@@ -1,6 +1,6 @@
 """The OAuth popup flow: the unmodified mwoauth against the local Special:OAuth provider.
 
-The provider (bot.localwiki.oauth_provider) speaks Extension:OAuth's protocol and takes its
+The provider (harness.oauth_provider) speaks Extension:OAuth's protocol and takes its
 identities from the real content wiki, so a token minted here names a real account.
 """
 
@@ -16,20 +16,20 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from api_support import Clock, api_config, bearer, program_text, wiki_entry
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.localwiki import Farm
-from bot.localwiki.oauth_provider import (
+from api_support import Clock, api_config, bearer, program_text, wiki_entry
+from gadget_api import create_app
+from gadget_api.auth import hash_token
+from gadget_api.context import EXTENSION
+from harness import Farm
+from harness.oauth_provider import (
     Consumer,
     OAuthProvider,
     authorize_with_requests,
     fetch_authorize_form,
 )
-from gadget_api import create_app
-from gadget_api.auth import hash_token
-from gadget_api.context import EXTENSION
 
 PUBLIC_URL = "http://api.test"
 CALLBACK = f"{PUBLIC_URL}/oauth/callback"

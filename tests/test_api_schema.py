@@ -11,16 +11,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import (
-    OPERATIONS,
-    PROGRAM,
-    Clock,
-    add_token,
-    api_config,
-    bearer,
-    program_text,
-    wiki_entry,
-)
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
@@ -33,9 +23,19 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bot.localwiki import Farm
+from api_support import (
+    OPERATIONS,
+    PROGRAM,
+    Clock,
+    add_token,
+    api_config,
+    bearer,
+    program_text,
+    wiki_entry,
+)
 from gadget_api import create_app
 from gadget_api.context import EXTENSION
+from harness import Farm
 
 CHECKS = [
     not_a_server_error,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.botconfig import BotConfig, WikiSettings, config_from_mapping
-from bot.errors import ConfigError
-from bot.localwiki import Farm
-from bot.markers import add_marker, remove_marker
+from bot.core.errors import ConfigError
+from bot.core.markers import add_marker, remove_marker
+from bot.core.settings import BotConfig, WikiSettings, config_from_mapping
+from harness import Farm
 
 MARKER = "Participant editor"
 PROGRAM = "Project:Edit-a-thon"
@@ -46,8 +46,8 @@ pywikibot = pytest.importorskip("pywikibot")
 
 @pytest.mark.wiki
 def test_joining_and_leaving_mark_the_user_page(wikis: Farm, tmp_path: Path) -> None:
+    from bot.jobs.joins import Worker
     from bot.store import JOIN, LEAVE, Store
-    from bot.worker import Worker
 
     host = wikis.content.host
     admin = wikis.content.admin_client()
@@ -95,7 +95,7 @@ def test_joining_and_leaving_mark_the_user_page(wikis: Farm, tmp_path: Path) -> 
 
 @pytest.mark.wiki
 def test_refresh_marks_instructors_and_talk_pages_once(wikis: Farm, tmp_path: Path) -> None:
-    from bot.refresh import Refresher
+    from bot.jobs.refresh import Refresher
     from bot.store import Store
 
     host = wikis.content.host

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.cadence import Cadence, may_edit, next_due, phase_of
-from bot.model import Window
+from bot.core.cadence import Cadence, may_edit, next_due, phase_of
+from bot.core.model import Window
 from bot.store.records import ENDED, FINAL, RETENTION, RUNNING, UPCOMING
 
 START = datetime(2026, 11, 1, tzinfo=UTC)

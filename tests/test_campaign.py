@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.campaign import (
+from bot.core.campaign import (
     CampaignOutcomes,
     NotACampaignError,
     ProgramRecords,
@@ -31,13 +31,13 @@ from bot.campaign import (
     render_campaign_block,
     render_campaign_page,
 )
-from bot.errors import ProgramsBotError
-from bot.messages import Messages
-from bot.metrics import Counts, DeletedArticle, compute_outcomes
-from bot.model import Notice, Window
-from bot.pageformat import ENGLISH, page_format
-from bot.records import PageState, Revision, Upload, WikiRecords
-from bot.wikitext import parse_program_page
+from bot.core.contributions import PageState, Revision, Upload, WikiRecords
+from bot.core.errors import ProgramsBotError
+from bot.core.messages import Messages
+from bot.core.metrics import Counts, DeletedArticle, compute_outcomes
+from bot.core.model import Notice, Window
+from bot.core.pageformat import ENGLISH, page_format
+from bot.core.wikitext import parse_program_page
 
 MESSAGES = Messages()
 GERMAN = page_format("de")
@@ -232,7 +232,7 @@ def test_totals_count_each_participant_revision_article_and_file_once() -> None:
     a, b = outcomes.programs
     assert (a.title, b.title) == ("Program A", "Program B")  # listed by title
     assert a.outcomes is not None and b.outcomes is not None
-    # Each program's own row is bot.metrics on its own records, as on its page.
+    # Each program's own row is bot.core.metrics on its own records, as on its page.
     assert a.outcomes == compute_outcomes(PROGRAM_A.participants, window(1, 10), PROGRAM_A.records)
     assert a.outcomes.total == Counts(
         edits=4,  # revisions 1, 2, 3, 7; 8 is out of A's scope; Carol's 9 is not A's
@@ -519,11 +519,11 @@ def test_a_campaign_adds_up_its_programs_once_per_person_and_article(
     wikis: Any, participant: Callable[..., Any], store: Any
 ) -> None:
     pywikibot = pytest.importorskip("pywikibot")
-    from bot.campaign_io import find_campaign_pages, find_campaign_programs, refresh_campaign
-    from bot.localwiki import tiny_png
-    from bot.localwiki.dbcount import db_counts
-    from bot.refresh import Refresher
-    from bot.wikitext import read_outcome_rows
+    from bot.core.wikitext import read_outcome_rows
+    from bot.jobs.campaigns import find_campaign_pages, find_campaign_programs, refresh_campaign
+    from bot.jobs.refresh import Refresher
+    from harness import tiny_png
+    from harness.dbcount import db_counts
 
     alice, bob, carol, dave = (participant(n) for n in ("Alice", "Bob", "Carol", "Dave"))
     alice.edit("Shared article", "'''Shared''' was started by Alice.")
@@ -614,8 +614,8 @@ def test_campaign_refresh_is_safe(
 ) -> None:
     """Simulate saves nothing, {{nobots}} and non-campaigns are refused, a conflict re-applies."""
     pywikibot = pytest.importorskip("pywikibot")
-    import bot.campaign_io as campaign_io
-    from bot.errors import ConflictError, EditRefusedError
+    import bot.jobs.campaigns as campaign_io
+    from bot.core.errors import ConflictError, EditRefusedError
 
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
     admin = participant("Admin")

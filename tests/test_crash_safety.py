@@ -46,18 +46,18 @@ from typing import Any
 
 import pytest
 import requests
-from reliability import TALLY, scaled
 
-from bot.localwiki import BOT_USERNAME, Farm, LocalWiki, free_port, tiny_png
-from bot.localwiki.dbcount import DB_FIGURES, db_counts
 from bot.store import APPLIED, JOIN, Store
+from harness import BOT_USERNAME, Farm, LocalWiki, free_port, tiny_png
+from harness.dbcount import DB_FIGURES, db_counts
+from reliability import TALLY, scaled
 
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.refresh import Refresher  # noqa: E402
-from bot.wikis import host_of  # noqa: E402
-from bot.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.jobs.refresh import Refresher  # noqa: E402
+from bot.wiki.sites import host_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 #: ``programs-bot`` as its console script runs it (``bot.cli:main``), with the bot's own
@@ -852,9 +852,8 @@ def test_a_leave_after_a_join_a_killed_worker_wrote_removes_the_row(
     wikis: Farm, tmp_path: Path
 ) -> None:
     from api_support import SECRET_KEY, wiki_entry
-    from join_load import join_url, mint_tokens
-
     from gadget_api import create_app
+    from join_load import join_url, mint_tokens
 
     content = wikis.content
     host = content.host
@@ -989,7 +988,7 @@ def test_a_killed_scheduler_resumes_at_once_with_correct_figures(
 def test_the_lease_of_a_killed_local_process_is_taken_over_at_once(tmp_path: Path) -> None:
     """A page claimed by a process of this machine that was killed is free at once; one
     claimed by a live process, another machine or a name that is no process id is not."""
-    from bot.worker import holder_is_dead, process_id
+    from bot.jobs.joins import holder_is_dead, process_id
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     mine = process_id()

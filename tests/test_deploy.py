@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.localwiki import Farm
+from harness import Farm
 
 pytestmark = pytest.mark.wiki
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.deploy import deploy, template_sources  # noqa: E402
+from bot.jobs.deploy import deploy, template_sources  # noqa: E402
 
 
 def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
@@ -38,8 +38,8 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
 
 
 def test_deploy_in_german_with_the_gadget(wikis: Farm) -> None:
-    from bot.deploy import DEFINITION, template_sources
-    from bot.gadget import gadget_pages, merge_definition
+    from bot.core.gadget_pages import gadget_pages, merge_definition
+    from bot.jobs.deploy import DEFINITION, template_sources
 
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
     admin = wikis.content.admin_client()

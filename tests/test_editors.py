@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.localwiki import PARTICIPANTS, Farm, ParticipantClient
+from harness import PARTICIPANTS, Farm, ParticipantClient
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.editors import (  # noqa: E402  (after the importorskip above)
+from bot.core.editors import (  # noqa: E402  (after the importorskip above)
     EditorFigures,
     earliest_registrations,
     editor_figures,
@@ -28,7 +28,7 @@ from bot.editors import (  # noqa: E402  (after the importorskip above)
     retention_known,
     retention_moment,
 )
-from bot.model import Window  # noqa: E402
+from bot.core.model import Window  # noqa: E402
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)

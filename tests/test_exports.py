@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_metrics import WIKI_A, WIKI_B, WINDOW
 
-from bot.exports import columns_of, program_tables, safe_cell, to_csv
-from bot.localwiki import Farm, tiny_png
-from bot.metrics import compute_outcomes
+from bot.core.exports import columns_of, program_tables, safe_cell, to_csv
+from bot.core.metrics import compute_outcomes
+from harness import Farm, tiny_png
+from test_metrics import WIKI_A, WIKI_B, WINDOW
 
 
 def test_tables_from_records() -> None:
@@ -55,7 +55,7 @@ pywikibot = pytest.importorskip("pywikibot")
 
 @pytest.mark.wiki
 def test_the_report_command(wikis: Farm, tmp_path: Path) -> None:
-    from bot.localwiki.dbcount import db_counts
+    from harness.dbcount import db_counts
 
     today = datetime.now(UTC).date()
     start, end = today - timedelta(days=1), today + timedelta(days=1)
@@ -122,7 +122,7 @@ def test_the_report_command(wikis: Farm, tmp_path: Path) -> None:
 
 @pytest.mark.wiki
 def test_a_campaign_report(wikis: Farm, tmp_path: Path) -> None:
-    from bot.refresh import Refresher
+    from bot.jobs.refresh import Refresher
     from bot.store import Store
 
     today = datetime.now(UTC).date()

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.localwiki import Farm, tiny_png
-from bot.localwiki.pageviews_server import PageviewsServer
+from harness import Farm, tiny_png
+from harness.pageviews_server import PageviewsServer
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.botconfig import BotConfig, WikiSettings  # noqa: E402
-from bot.refresh import Refresher  # noqa: E402
+from bot.core.settings import BotConfig, WikiSettings  # noqa: E402
+from bot.core.wikitext import current_outcomes_param  # noqa: E402
+from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.wikitext import current_outcomes_param  # noqa: E402
 
 TITLE = "Content Wiki:Extras program"
 

@@ -20,23 +20,23 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+
 from api_support import SECRET_KEY, wiki_entry
+from harness import Farm, LocalWiki, tiny_png
+from harness.client import USER_AGENT as HARNESS_AGENT
+from harness.dbcount import DB_FIGURES, db_counts
+from harness.faultproxy import KINDS, FaultPlan, FaultProxy, Seen, api_error_body
 from join_load import ServedApp, join_url, mint_tokens
 from reliability import TALLY, scaled
 from test_refresh import as_strings, program_text, window_of
 
-from bot.localwiki import Farm, LocalWiki, tiny_png
-from bot.localwiki.client import USER_AGENT as HARNESS_AGENT
-from bot.localwiki.dbcount import DB_FIGURES, db_counts
-from bot.localwiki.faultproxy import KINDS, FaultPlan, FaultProxy, Seen, api_error_body
-
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.refresh import Refresher  # noqa: E402
+from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.jobs.joins import Worker  # noqa: E402
+from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
-from bot.worker import Worker  # noqa: E402
 from gadget_api import create_app  # noqa: E402
 
 TITLE = "Project:Faulty program"

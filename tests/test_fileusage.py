@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from bot.localwiki import Farm, tiny_png
+from harness import Farm, tiny_png
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.fileusage import count_file_usage, fetch_file_usage, usage_pairs  # noqa: E402
+from bot.wiki.fileusage import count_file_usage, fetch_file_usage, usage_pairs  # noqa: E402
 
 
 def test_distinct_pages_per_wiki_are_counted_once() -> None:

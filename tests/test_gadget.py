@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import PROJECT_ROOT, gadget
-from bot.errors import ConfigError
-from bot.gadget import (
+from bot.core import gadget_pages as gadget
+from bot.core.errors import ConfigError
+from bot.core.gadget_pages import (
     DEFINITION_PAGE,
     DESCRIPTION_PAGE,
     PLACEHOLDER,
@@ -31,6 +31,7 @@ from bot.gadget import (
     messages,
     script_json,
 )
+from harness import PROJECT_ROOT
 
 I18N = PROJECT_ROOT / "i18n" / "gadget"
 SCRIPT = PROJECT_ROOT / "wikitemplates" / "gadget" / "programs-bot.js"

@@ -25,15 +25,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from api_support import api_config, wiki_entry
-from join_load import ServedApp, WorkerThread
 
-from bot import PROJECT_ROOT
-from bot.gadget import DEFINITION_PAGE, gadget_pages, merge_definition
-from bot.localwiki import Farm
-from bot.localwiki.oauth_provider import Consumer, OAuthProvider
+from api_support import api_config, wiki_entry
+from bot.core.gadget_pages import DEFINITION_PAGE, gadget_pages, merge_definition
 from bot.store import Store
 from gadget_api import create_app
+from harness import PROJECT_ROOT, Farm
+from harness.oauth_provider import Consumer, OAuthProvider
+from join_load import ServedApp, WorkerThread
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")

@@ -29,21 +29,9 @@ import mwoauth
 import pytest
 import requests
 import schemathesis
-from api_support import (
-    NOW,
-    OPERATIONS,
-    PROGRAM,
-    Clock,
-    add_token,
-    api_config,
-    bearer,
-    program_text,
-    wiki_entry,
-)
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from reliability import TALLY, scaled
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -55,20 +43,32 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 
-from bot.localwiki import Farm
-from bot.localwiki.oauth_provider import Consumer, OAuthProvider, authorize_with_requests
-from bot.pageformat import normalize_title
+from api_support import (
+    NOW,
+    OPERATIONS,
+    PROGRAM,
+    Clock,
+    add_token,
+    api_config,
+    bearer,
+    program_text,
+    wiki_entry,
+)
+from bot.core.pageformat import normalize_title
 from bot.store import JOIN, Store
 from gadget_api import create_app
 from gadget_api.auth import hash_token
 from gadget_api.context import EXTENSION
+from harness import Farm
+from harness.oauth_provider import Consumer, OAuthProvider, authorize_with_requests
+from reliability import TALLY, scaled
 
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.wikitext import parse_program_page  # noqa: E402
-from bot.worker import Worker  # noqa: E402
+from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.jobs.joins import Worker  # noqa: E402
 
 PUBLIC_URL = "http://api.test"
 SECOND_PROGRAM = "Project:Second program"

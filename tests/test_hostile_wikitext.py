@@ -30,13 +30,19 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability import TALLY, scaled
 
-from bot.errors import NotAProgramError
-from bot.markers import add_marker, marker_text, remove_marker
-from bot.model import Notice, ProgramPage
-from bot.rows import BadUsernameError, add_rows, remove_rows, row_text
-from bot.wikitext import PageUpdate, inert_text, parse_program_page, plain_text, render_program_page
+from bot.core.errors import NotAProgramError
+from bot.core.markers import add_marker, marker_text, remove_marker
+from bot.core.model import Notice, ProgramPage
+from bot.core.rows import BadUsernameError, add_rows, remove_rows, row_text
+from bot.core.wikitext import (
+    PageUpdate,
+    inert_text,
+    parse_program_page,
+    plain_text,
+    render_program_page,
+)
+from reliability import TALLY, scaled
 
 pytestmark = pytest.mark.reliability
 
@@ -883,7 +889,7 @@ def bot_edit_harm(before: str, after: str) -> tuple[int, int]:
 @pytest.fixture
 def refresher(wikis: Any, tmp_path: Path) -> Callable[[str], Any]:
     pywikibot = pytest.importorskip("pywikibot")
-    from bot.refresh import Refresher
+    from bot.jobs.refresh import Refresher
     from bot.store import Store
 
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
@@ -1010,8 +1016,8 @@ def test_crafted_accounts_join_on_the_wiki(
     wikis: Any, measure: Measure, tmp_path: Path, refresher: Callable[[str], Any]
 ) -> None:
     pywikibot = pytest.importorskip("pywikibot")
+    from bot.jobs.joins import Worker
     from bot.store import JOIN, Store
-    from bot.worker import Worker
 
     measure.kind = "usernames"
     names = [unicodedata.normalize("NFC", n) for n in WIKI_NAMES]

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from bot.localwiki import Farm, tiny_png
+from harness import Farm, tiny_png
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.refresh import Refresher  # noqa: E402
+from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.wikitext import parse_program_page  # noqa: E402
 
 TITLE = "Content Wiki:Incremental program"
 

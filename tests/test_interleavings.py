@@ -24,18 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from harness import Farm, ParticipantClient
 from reliability import TALLY, scaled
 from test_refresh import program_text
-
-from bot.localwiki import Farm, ParticipantClient
 
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.refresh import Refresher  # noqa: E402
+from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.jobs.joins import Worker  # noqa: E402
+from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import JOIN, LEAVE, Store  # noqa: E402
-from bot.wikitext import parse_program_page  # noqa: E402
-from bot.worker import Worker  # noqa: E402
 
 TITLE = "Content Wiki:Interleaved program"
 LISTED = ["Alice", "Bob", "Dave"]

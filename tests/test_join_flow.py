@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 import requests
+
 from api_support import SECRET_KEY, wiki_entry
+from bot.core.wikitext import parse_program_page
+from bot.store import APPLIED, RECORDED, Store
+from gadget_api import create_app
+from harness import Farm
 from join_load import (
     ServedApp,
     WorkerThread,
@@ -20,11 +25,6 @@ from join_load import (
     mint_tokens,
     wait_until_none_waiting,
 )
-
-from bot.localwiki import Farm
-from bot.store import APPLIED, RECORDED, Store
-from bot.wikitext import parse_program_page
-from gadget_api import create_app
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
@@ -142,7 +142,7 @@ def test_joins_made_while_the_wiki_is_down_appear_when_it_is_back(
         assert {store.latest_join(host, TITLE, n).state for n in ("Carol", "Dave", "Eve")} == {  # type: ignore[union-attr]
             RECORDED
         }
-        from bot.worker import Worker
+        from bot.jobs.joins import Worker
 
         waiting = Worker(store, worker_id="during-outage").run_once()
         assert waiting.waiting == 4 and waiting.applied == 0

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 import requests
 
-from bot.localwiki import (
+from harness import (
     ApiError,
     Farm,
     LocalWiki,
     ParticipantClient,
     tiny_png,
 )
-from bot.localwiki.pywikibot_config import user_password_text
+from harness.pywikibot_config import user_password_text
 
 Participant = Callable[..., ParticipantClient]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.messages import Messages
-from bot.metrics import Counts, DeletedArticle, compute_outcomes
-from bot.model import Window
-from bot.records import PageState, Revision, Upload, WikiRecords
-from bot.report import outcome_sentence, outcomes_block
+from bot.core.contributions import PageState, Revision, Upload, WikiRecords
+from bot.core.messages import Messages
+from bot.core.metrics import Counts, DeletedArticle, compute_outcomes
+from bot.core.model import Window
+from bot.core.render import outcome_sentence, outcomes_block
 
 WINDOW = Window(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC))
 INSIDE = datetime(2026, 11, 10, tzinfo=UTC)

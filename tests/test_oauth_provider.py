@@ -18,8 +18,8 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from bot.localwiki import Farm, LocalWiki, ParticipantClient
-from bot.localwiki.oauth_provider import (
+from harness import Farm, LocalWiki, ParticipantClient
+from harness.oauth_provider import (
     AuthorizeForm,
     Consumer,
     OAuthProvider,

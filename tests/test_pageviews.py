@@ -9,9 +9,8 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from bot.errors import ConfigError, WikiAccessError
-from bot.localwiki.pageviews_server import PageviewsServer
-from bot.pageviews import (
+from bot.core.errors import ConfigError, WikiAccessError
+from bot.wiki.pageviews import (
     DEFAULT_USER_AGENT,
     WIKIMEDIA_BASE_URL,
     NoPageviews,
@@ -24,6 +23,7 @@ from bot.pageviews import (
     user_agent_with_contact,
     views_since,
 )
+from harness.pageviews_server import PageviewsServer
 
 WIKI = "en.wikipedia.org"
 NOV = [date(2026, 11, day) for day in range(1, 31)]

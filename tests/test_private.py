@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from api_support import SECRET_KEY, add_token, wiki_entry
 
-from bot.localwiki import Farm
+from api_support import SECRET_KEY, add_token, wiki_entry
+from harness import Farm
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.cadence import live_report  # noqa: E402
-from bot.refresh import Refresher  # noqa: E402
+from bot.core.cadence import live_report  # noqa: E402
+from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.jobs.joins import Worker  # noqa: E402
+from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
-from bot.worker import Worker  # noqa: E402
 from gadget_api import create_app  # noqa: E402
 
 TITLE = "Content Wiki:Private program"
@@ -74,9 +74,9 @@ def test_a_private_participant_counts_in_totals_only(wikis: Farm, tmp_path: Path
     assert set(live["per_participant"]) == {"Alice"} and live["total"]["edits"] == 2
 
     # A campaign naming the program counts Carol in its totals too, and names her nowhere.
-    from bot.campaign import campaign_outcomes
-    from bot.campaign_io import gather_programs
-    from bot.exports import campaign_tables
+    from bot.core.campaign import campaign_outcomes
+    from bot.core.exports import campaign_tables
+    from bot.jobs.campaigns import gather_programs
 
     text = admin.get_text(TITLE) or ""
     admin.edit(TITLE, text.replace("|registration=open\n", "|registration=open\n|campaign=Quiet\n"))

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.localwiki import Farm, LocalWiki, tiny_png
-from bot.localwiki.dbcount import DB_FIGURES, DbCounts, db_counts
+from harness import Farm, LocalWiki, tiny_png
+from harness.dbcount import DB_FIGURES, DbCounts, db_counts
 
 ParticipantFactory = Callable[..., Any]
 
@@ -19,11 +19,11 @@ pytestmark = pytest.mark.wiki
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.errors import EditRefusedError, NotAProgramError, StopPageError  # noqa: E402
-from bot.refresh import Refresher, RefreshResult  # noqa: E402
+from bot.core.errors import EditRefusedError, NotAProgramError, StopPageError  # noqa: E402
+from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.jobs.refresh import Refresher, RefreshResult  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.wikis import RequestCounter  # noqa: E402
-from bot.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.wiki.sites import RequestCounter  # noqa: E402
 
 TITLE = "Project:Test program"
 FIGURES = DB_FIGURES

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rows import BadUsernameError, add_rows, remove_rows
-from bot.wikitext import parse_program_page
+from bot.core.rows import BadUsernameError, add_rows, remove_rows
+from bot.core.wikitext import parse_program_page
 
 DETAILS = "{{Program details\n|start=2026-11-01\n|end=2026-11-30\n|wikis=en.wikipedia.org\n}}"
 PAGE = (

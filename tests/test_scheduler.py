@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from bot.localwiki import Farm
+from harness import Farm
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.scheduler import Scheduler  # noqa: E402
+from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.jobs.scheduler import Scheduler  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.wikitext import parse_program_page  # noqa: E402
 
 
 def program(farm: Farm, users: list[str]) -> str:
@@ -79,7 +79,6 @@ def test_activity_shows_in_the_live_report_at_once_and_on_the_page_at_its_cadenc
 
     # The API's report shows the live figures beside the page's older ones.
     from api_support import SECRET_KEY, wiki_entry
-
     from gadget_api import create_app
 
     app = create_app(
@@ -137,13 +136,13 @@ def test_two_schedulers_never_refresh_the_same_program_at_once(
     first, second = Scheduler(store, site, worker_id="a"), Scheduler(store, site, worker_id="b")
     first.discover()
 
-    import bot.scheduler
+    import bot.jobs.scheduler
 
     active: dict[str, int] = {}
     overlaps: list[str] = []
     refreshed: list[str] = []
     lock = threading.Lock()
-    original = bot.scheduler.Refresher.refresh
+    original = bot.jobs.scheduler.Refresher.refresh
 
     def tracked(self: Any, page: Any, **kwargs: Any) -> Any:
         title = page.title()
@@ -159,7 +158,7 @@ def test_two_schedulers_never_refresh_the_same_program_at_once(
                 active[title] -= 1
                 refreshed.append(title)
 
-    monkeypatch.setattr(bot.scheduler.Refresher, "refresh", tracked)
+    monkeypatch.setattr(bot.jobs.scheduler.Refresher, "refresh", tracked)
     threads = [threading.Thread(target=s.cycle) for s in (first, second)]
     for thread in threads:
         thread.start()
@@ -234,7 +233,6 @@ def test_campaigns_are_discovered_and_refreshed_after_their_programs(
 
     # The API serves the campaign's tables from that refresh.
     from api_support import SECRET_KEY, wiki_entry
-
     from gadget_api import create_app
 
     app = create_app(
@@ -255,7 +253,7 @@ def test_campaigns_are_discovered_and_refreshed_after_their_programs(
 
 
 def test_programs_are_discovered_on_every_configured_wiki(wikis: Farm, store: Store) -> None:
-    from bot.botconfig import BotConfig, WikiSettings
+    from bot.core.settings import BotConfig, WikiSettings
 
     wikis.content.admin_client().edit("Content Wiki:Here", program(wikis, ["Alice"]))
     wikis.media.admin_client().edit("Media Commons:There", program(wikis, ["Bob"]))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.records import PageState, Revision
+from bot.core.contributions import PageState, Revision
 from bot.store import (
     APPLIED,
     FAILED,
@@ -185,7 +185,7 @@ def test_long_unicode_names_survive(store: Store) -> None:
 
 
 def test_uploads_and_fetch_marks_round_trip(store: Store) -> None:
-    from bot.records import Upload
+    from bot.core.contributions import Upload
 
     uploads = [Upload("Alice", "File:A.png", NOW), Upload("Bob", "File:B.png", NOW)]
     store.remember("p#1", WIKI, [], {}, uploads)

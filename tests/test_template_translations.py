@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from test_templates import (
     NOINCLUDE_RE,
     OTHER_TEMPLATES,
@@ -131,7 +132,7 @@ def test_english_maps_every_name_to_itself() -> None:
 
 
 def test_english_mapping_matches_the_bots_page_format() -> None:
-    pageformat = pytest.importorskip("bot.pageformat")
+    pageformat = pytest.importorskip("bot.core.pageformat")
     params = {t: set(e["params"]) for t, e in mapping("en")["templates"].items()}
     assert params["Program details"] == set(pageformat.DETAILS_PARAMS)
     assert params["Participant table row"] == {"username", "joined", *pageformat.ROW_STATS}
@@ -285,7 +286,7 @@ def test_german_example_uses_only_german_names() -> None:
 
 def test_german_example_reads_cleanly_with_the_bots_parser() -> None:
     pytest.importorskip("mwparserfromhell")
-    wikitext = pytest.importorskip("bot.wikitext")
+    wikitext = pytest.importorskip("bot.core.wikitext")
     text = GERMAN_EXAMPLE.read_text(encoding="utf-8")
     page = wikitext.parse_program_page(text)
     assert page.notices == ()
@@ -678,7 +679,7 @@ def test_timeline_with_two_weeks(wikis: Any, lang: str) -> None:
 @pytest.fixture(scope="module")
 def german_wiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A MediaWiki installed in German (about a second), with the German templates."""
-    from bot.localwiki import ADMIN_USERNAME, create_wiki, free_port, mediawiki_missing
+    from harness import ADMIN_USERNAME, create_wiki, free_port, mediawiki_missing
 
     if mediawiki_missing() is not None:
         pytest.skip("local MediaWiki not available")  # the wiki marker fails first under CI

@@ -163,7 +163,7 @@ def test_one_file_per_template_of_the_format() -> None:
 
 def test_template_names_and_params_match_the_bots_page_format() -> None:
     """The bot's parser (bot/pageformat.py) and these templates describe the same format."""
-    pageformat = pytest.importorskip("bot.pageformat")
+    pageformat = pytest.importorskip("bot.core.pageformat")
     english = pageformat.ENGLISH
     names = {
         english.details,
@@ -236,7 +236,7 @@ def test_readme_documents_every_template_and_parameter() -> None:
 
 def test_example_page_reads_cleanly_with_the_bots_parser() -> None:
     pytest.importorskip("mwparserfromhell")
-    wikitext = pytest.importorskip("bot.wikitext")
+    wikitext = pytest.importorskip("bot.core.wikitext")
     page = wikitext.parse_program_page(EXAMPLE_PAGE.read_text(encoding="utf-8"))
     assert page.notices == ()
     assert [row.username for row in page.rows] == ["Alice", "Bob"]
@@ -579,7 +579,7 @@ DATE_SAMPLES = (
 @pytest.mark.wiki
 def test_template_accepts_the_same_dates_as_the_bot(wikis: Any) -> None:
     """A date the box shows as valid is one the bot reads (bot/dates.py), and vice versa."""
-    dates = pytest.importorskip("bot.dates")
+    dates = pytest.importorskip("bot.core.dates")
     install_templates(wikis)
     text = "\n".join(
         f"{{{{Program details|start={value}|end=2026-12-31}}}}" for value in DATE_SAMPLES

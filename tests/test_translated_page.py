@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.localwiki import Farm
-from bot.pageformat import page_format
-from bot.rows import add_rows
-from bot.wikitext import PageUpdate, detect_format, parse_program_page, render_program_page
+from bot.core.pageformat import page_format
+from bot.core.rows import add_rows
+from bot.core.wikitext import PageUpdate, detect_format, parse_program_page, render_program_page
+from harness import Farm
 
 DE = page_format("de")
 
@@ -62,10 +62,10 @@ pywikibot = pytest.importorskip("pywikibot")
 
 @pytest.mark.wiki
 def test_the_bot_refreshes_a_german_page_in_german(wikis: Farm, tmp_path: Path) -> None:
-    from bot.localwiki.dbcount import db_counts
-    from bot.refresh import Refresher
+    from bot.core.wikitext import read_outcome_rows
+    from bot.jobs.refresh import Refresher
     from bot.store import Store
-    from bot.wikitext import read_outcome_rows
+    from harness.dbcount import db_counts
 
     wikis.content.client("Alice").edit("Ein Artikel", "Text.")
     today = datetime.now(UTC).date()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import UnknownWikiError
-from bot.messages import Messages, nowiki
-from bot.model import Notice
-from bot.report import notice_text
+from bot.core.errors import UnknownWikiError
+from bot.core.messages import Messages, nowiki
+from bot.core.model import Notice
+from bot.core.render import notice_text
 
-wikis = pytest.importorskip("bot.wikis")
+wikis = pytest.importorskip("bot.wiki.sites")
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import NotAProgramError
-from bot.model import Notice, Scope, Window
-from bot.wikitext import (
+from bot.core.errors import NotAProgramError
+from bot.core.model import Notice, Scope, Window
+from bot.core.wikitext import (
     PageUpdate,
     current_outcomes_param,
     parse_program_page,

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from bot.localwiki import Farm
+from harness import Farm
 
 pytestmark = pytest.mark.wiki
 
 pywikibot = pytest.importorskip("pywikibot")
 
+from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.jobs.joins import Worker  # noqa: E402
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, RECORDED, Store  # noqa: E402
-from bot.wikitext import parse_program_page  # noqa: E402
-from bot.worker import Worker  # noqa: E402
 
 ParticipantFactory = Callable[..., Any]
 TITLE = "Content Wiki:Join test"
@@ -178,9 +178,9 @@ def test_an_organizer_editing_meanwhile_keeps_their_edit(
     admin = wikis.content.admin_client()
     admin.edit(TITLE, program(wikis))
     store.record_join(wikis.content.host, TITLE, "Bob", JOIN, datetime.now(UTC))
-    import bot.worker
+    import bot.jobs.joins
 
-    original = bot.worker.check_stop_page
+    original = bot.jobs.joins.check_stop_page
     edited: list[int] = []
 
     def organizer_saves_first(site: Any, title: str) -> None:
@@ -196,7 +196,7 @@ def test_an_organizer_editing_meanwhile_keeps_their_edit(
             edited.append(admin.edit(TITLE, text))
         original(site, title)
 
-    monkeypatch.setattr(bot.worker, "check_stop_page", organizer_saves_first)
+    monkeypatch.setattr(bot.jobs.joins, "check_stop_page", organizer_saves_first)
     assert worker.run_once().applied == 1
     text = text_of(wikis)
     assert names(text) == ["Carol", "Bob"]

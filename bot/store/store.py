@@ -30,8 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.errors import ProgramsBotError
-from bot.records import PageState, Revision, Upload
+from bot.core.contributions import PageState, Revision, Upload
+from bot.core.errors import ProgramsBotError
 from bot.store import tables as t
 from bot.store.records import (
     APPLIED,

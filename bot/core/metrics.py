@@ -1,0 +1,168 @@
+"""The outcome figures, as pure functions over fetched records (see shared metrics.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+
+from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, WikiRecords
+from bot.core.model import Window
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures of one participant, one wiki, or the whole program."""
+
+    edits: int = 0
+    mainspace_edits: int = 0
+    articles_edited: int = 0
+    articles_created: int = 0
+    bytes_added: int = 0
+    uploads: int = 0
+    deleted: int = 0
+
+    def as_strings(self) -> dict[str, str]:
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class DeletedArticle:
+    """An article counted in the figures whose page has since been deleted."""
+
+    wiki: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Figures per participant (over all wikis), per participant and wiki, per wiki, total."""
+
+    participants: tuple[str, ...]
+    per_user: Mapping[str, Counts]
+    per_user_wiki: Mapping[tuple[str, str], Counts]
+    per_wiki: Mapping[str, Counts]
+    total: Counts
+    deleted_articles: tuple[DeletedArticle, ...]
+
+
+_ArticleKey = tuple[str, int]  # (wiki, pageid)
+
+
+def _count(
+    revisions: Iterable[tuple[str, Revision]],
+    pages: Mapping[_ArticleKey, PageState],
+    uploads: int,
+) -> Counts:
+    """Figures over ``(wiki, revision)`` pairs already limited to who, where and when."""
+    edits = mainspace = bytes_added = 0
+    edited: set[_ArticleKey] = set()
+    created: set[_ArticleKey] = set()
+    for wiki, rev in revisions:
+        edits += 1
+        if rev.namespace != MAIN_NAMESPACE:
+            continue
+        mainspace += 1
+        bytes_added += max(rev.sizediff, 0)
+        key = (wiki, rev.pageid)
+        page = pages.get(key)
+        if page is None or page.redirect or page.namespace != MAIN_NAMESPACE:
+            continue
+        edited.add(key)
+        if rev.new:
+            created.add(key)
+    deleted = sum(1 for key in edited if pages[key].deleted)
+    return Counts(edits, mainspace, len(edited), len(created), bytes_added, uploads, deleted)
+
+
+def compute_outcomes(
+    participants: Sequence[str], window: Window, records: Sequence[WikiRecords]
+) -> Outcomes:
+    """Compute every figure of a program from what was fetched on its listed wikis.
+
+    Revisions count when their author is a participant, their time is inside the window
+    and their page is in scope; namespace and redirect state come from the page as it is
+    now (a draft moved to the main namespace counts as an article). Deleted pages keep
+    counting and are listed, never dropped.
+    """
+    who = set(participants)
+    pages: dict[_ArticleKey, PageState] = {}
+    counted: list[tuple[str, Revision]] = []
+    uploads_of: dict[tuple[str, str], set[str]] = {}
+    for wiki_records in records:
+        wiki = wiki_records.wiki
+        for pageid, state in wiki_records.pages.items():
+            pages[(wiki, pageid)] = state
+        for rev in wiki_records.revisions:
+            page = wiki_records.pages.get(rev.pageid)
+            if rev.user in who and rev.timestamp in window and (page is None or page.in_scope):
+                # The page's current namespace decides: usercontribs gives the current
+                # title, so a draft moved to mainspace is an article now.
+                if page is not None and page.namespace != rev.namespace:
+                    rev = _with_namespace(rev, page)
+                counted.append((wiki, rev))
+        for upload in wiki_records.uploads:
+            if upload.user in who and upload.timestamp in window:
+                uploads_of.setdefault((upload.user, wiki), set()).add(upload.title)
+
+    wikis = [r.wiki for r in records]
+    by_user_wiki: dict[tuple[str, str], list[tuple[str, Revision]]] = {}
+    for wiki, rev in counted:
+        by_user_wiki.setdefault((rev.user, wiki), []).append((wiki, rev))
+
+    def uploads(user: str | None, wiki: str | None) -> int:
+        return len(
+            {
+                (w, title)
+                for (u, w), titles in uploads_of.items()
+                if user in (None, u) and wiki in (None, w)
+                for title in titles
+            }
+        )
+
+    per_user_wiki = {
+        (user, wiki): _count(by_user_wiki.get((user, wiki), ()), pages, uploads(user, wiki))
+        for user in participants
+        for wiki in wikis
+    }
+    per_user = {
+        user: _count(
+            (pair for wiki in wikis for pair in by_user_wiki.get((user, wiki), ())),
+            pages,
+            uploads(user, None),
+        )
+        for user in participants
+    }
+    per_wiki = {
+        wiki: _count(
+            (pair for user in participants for pair in by_user_wiki.get((user, wiki), ())),
+            pages,
+            uploads(None, wiki),
+        )
+        for wiki in wikis
+    }
+    total = _count(counted, pages, uploads(None, None))
+    deleted = sorted(
+        {
+            DeletedArticle(wiki, pages[(wiki, rev.pageid)].title)
+            for wiki, rev in counted
+            if rev.namespace == MAIN_NAMESPACE
+            and (gone := pages.get((wiki, rev.pageid))) is not None
+            and gone.deleted
+            and not gone.redirect
+        },
+        key=lambda d: (d.wiki, d.title),
+    )
+    return Outcomes(tuple(participants), per_user, per_user_wiki, per_wiki, total, tuple(deleted))
+
+
+def _with_namespace(rev: Revision, page: PageState) -> Revision:
+    return Revision(
+        rev.revid,
+        rev.user,
+        rev.pageid,
+        page.namespace,
+        page.title,
+        rev.timestamp,
+        rev.sizediff,
+        rev.new,
+    )

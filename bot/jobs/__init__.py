@@ -1,0 +1,1 @@
+"""What the bot does: refreshes, the joins worker, the scheduler, campaigns, deploy."""

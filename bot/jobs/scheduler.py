@@ -1,0 +1,360 @@
+"""``programs-bot run``: one APScheduler process that keeps every program fresh.
+
+Each cycle: write waiting joins, run the statistics updates people asked for (they jump
+the queue and edit at once), spot programs with new activity from each wiki's recent
+changes (one request per wiki, however many programs are idle), and refresh what is due,
+incrementally, editing a page no more often than its cadence allows. Several such
+processes may run: each page is held by one of them at a time through the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pywikibot
+from pywikibot.site import APISite
+
+from bot.core.cadence import Cadence, live_report, may_edit, next_due, phase_of
+from bot.core.dates import format_moment
+from bot.core.errors import ProgramsBotError
+from bot.core.exports import campaign_tables, program_tables
+from bot.core.messages import Messages
+from bot.core.pageformat import normalize_title
+from bot.core.settings import BotConfig
+from bot.core.wikitext import parse_program_page
+from bot.jobs.campaigns import find_campaign_pages, gather_programs, refresh_campaign
+from bot.jobs.joins import Worker, holder_is_dead, process_id
+from bot.jobs.refresh import Refresher, participants_of
+from bot.store import Store
+from bot.store.records import ENDED, RUNNING, UPCOMING, ScheduleEntry
+from bot.wiki.sites import RequestCounter, api_query, host_of, site_for_host
+
+log = logging.getLogger(__name__)
+
+PROGRAM, CAMPAIGN = "program", "campaign"
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What one cycle did (for logs and tests)."""
+
+    joins: int = 0
+    requested: int = 0
+    active: int = 0
+    refreshed: int = 0
+    edited: int = 0
+    failed: int = 0
+
+
+class Scheduler:
+    """The refresh loop's logic; ``run_forever`` wraps it in APScheduler."""
+
+    def __init__(
+        self,
+        store: Store,
+        site: APISite,
+        *,
+        cadence: Cadence | None = None,
+        config: BotConfig | None = None,
+        stop_page: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        worker_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.site = site
+        self.home = host_of(site)
+        self.cadence = cadence or Cadence()
+        self.config = config or BotConfig()
+        self.stop_page = stop_page
+        self.clock = clock
+        self.worker_id = worker_id or process_id()
+        self.messages = Messages()
+        self.worker = Worker(
+            store,
+            worker_id=self.worker_id,
+            stop_page=stop_page,
+            clock=clock,
+            config=self.config,
+            refreshes=False,
+        )
+        # Where each wiki's recent changes were last read up to, by time and change id
+        # (this process only: a new process starts a little in the past).
+        self.watched: dict[str, tuple[datetime, int]] = {}
+
+    # -- discovery -----------------------------------------------------------------------
+
+    def discover(self) -> int:
+        """Add every page using {{Program details}} or {{Campaign details}} on the home
+        wiki and on every wiki of the bot's settings; returns how many are new."""
+        now = self.clock()
+        added = 0
+        homes = {self.home: self.site}
+        for host in self.config.wikis:
+            try:
+                homes.setdefault(host, site_for_host(host))
+            except ProgramsBotError as error:
+                log.warning("cannot discover programs on %s: %s", host, error)
+        for host, site in homes.items():
+            template = pywikibot.Page(site, "Template:Program details")
+            for page in template.getReferences(only_template_inclusion=True, content=False):
+                if page.namespace() != template.namespace():
+                    added += self.store.add_to_schedule(host, page.title(), PROGRAM, RUNNING, now)
+            for page in find_campaign_pages(site):
+                added += self.store.add_to_schedule(host, page.title(), CAMPAIGN, ENDED, now)
+        log.info("discovery: %d new program or campaign page(s)", added)
+        return added
+
+    # -- one cycle -----------------------------------------------------------------------
+
+    def cycle(self) -> CycleResult:
+        """Joins, requested updates, activity, then whatever is due."""
+        joins = self.worker.run_once()
+        requested = self._requested()
+        active = self.watch_activity()
+        refreshed = edited = failed = 0
+        for entry in self._due_now():
+            outcome = self.refresh_entry(entry, manual=False)
+            refreshed += outcome is not None
+            edited += bool(outcome)
+            failed += outcome is None
+        return CycleResult(joins.applied, requested, active, refreshed, edited, failed)
+
+    def _due(self, entry: ScheduleEntry, now: datetime) -> bool:
+        """Due by its cadence, or holding figures the page may now be edited with."""
+        waiting_edit = entry.edit_pending and may_edit(
+            entry.last_page_edit, now, self.cadence, manual=False
+        )
+        return entry.next_due <= now or waiting_edit
+
+    def _due_now(self) -> list[ScheduleEntry]:
+        now = self.clock()
+        due = {(e.wiki, e.title): e for e in self.store.due_entries(now)}
+        for entry in self.store.schedule_entries():
+            if self._due(entry, now):
+                due.setdefault((entry.wiki, entry.title), entry)
+        # Campaigns last: their tables are made of what the programs' refreshes counted.
+        return sorted(due.values(), key=lambda e: e.kind == CAMPAIGN)
+
+    def _requested(self) -> int:
+        """Updates asked for through the API: refresh now and edit at once."""
+        pending = self.store.pending_refresh_requests()
+        pages: dict[tuple[str, str], list[int]] = {}
+        for request in pending:
+            pages.setdefault((request.wiki, request.title), []).append(request.id)
+        done = 0
+        for (wiki, title), ids in pages.items():
+            self.store.add_to_schedule(wiki, title, PROGRAM, RUNNING, self.clock())
+            entry = self.store.schedule_entry(wiki, title)
+            if entry is None or self.refresh_entry(entry, manual=True) is None:
+                continue  # left for the next cycle
+            self.store.finish_refresh_requests(ids, self.clock())
+            done += 1
+        return done
+
+    def watch_activity(self) -> int:
+        """Bring forward programs whose participants edited (or whose page changed).
+
+        One ``list=recentchanges`` request per wiki per cycle covers every program on it.
+        """
+        now = self.clock()
+        entries = [e for e in self.store.schedule_entries() if e.phase in (RUNNING, UPCOMING)]
+        by_wiki: dict[str, list[ScheduleEntry]] = {}
+        for entry in entries:
+            for wiki in {*entry.wikis, entry.wiki}:
+                by_wiki.setdefault(wiki, []).append(entry)
+        brought = 0
+        for wiki, watching in by_wiki.items():
+            since, last_id = self.watched.get(wiki, (now - timedelta(minutes=10), 0))
+            try:
+                site = site_for_host(wiki)
+                users, titles, newest = _recent_changes(site, since, last_id, str(site.username()))
+            except ProgramsBotError as error:
+                log.warning("recent changes of %s unavailable: %s", wiki, error)
+                continue
+            self.watched[wiki] = (now, max(last_id, newest))
+            for entry in watching:
+                edited_page = wiki == entry.wiki and entry.title in titles
+                if edited_page or users & set(entry.participants):
+                    brought += self.store.make_due(entry.wiki, [entry.title], now)
+        return brought
+
+    def refresh_entry(self, entry: ScheduleEntry, *, manual: bool) -> bool | None:
+        """Refresh one page; True if it was edited, False if not, None if it failed."""
+        now = self.clock()
+        if not self.store.claim_page(
+            entry.wiki, entry.title, self.worker_id, now, LEASE, dead=holder_is_dead
+        ):
+            return False  # another process has it
+        started = time.monotonic()
+        try:
+            current = self.store.schedule_entry(entry.wiki, entry.title)
+            if current is None or (not manual and not self._due(current, now)):
+                return False  # another process refreshed it since we looked
+            entry = current
+            if entry.kind == CAMPAIGN:
+                return self._refresh_campaign(entry, now, started)
+            site = site_for_host(entry.wiki)
+            full = (
+                manual
+                or entry.last_refreshed is None
+                or (now - entry.last_refreshed >= self.cadence.full_every)
+            )
+            edit = may_edit(entry.last_page_edit, now, self.cadence, manual)
+            refresher = Refresher(
+                self.store,
+                messages=self.messages,
+                stop_page=self.stop_page,
+                clock=self.clock,
+                config=self.config,
+            )
+            with RequestCounter() as counter:
+                result = refresher.refresh(pywikibot.Page(site, entry.title), full=full, edit=edit)
+            program = parse_program_page(result.new_text)
+            window = program.details.window
+            phase = phase_of(window, now)
+            private = self.store.private_participants(entry.wiki, entry.title)
+            self.store.update_schedule(
+                entry.wiki,
+                entry.title,
+                phase=phase,
+                next_due=next_due(phase, now, self.cadence, window),
+                last_refreshed=now,
+                last_duration_ms=int((time.monotonic() - started) * 1000),
+                last_requests=counter.count,
+                last_error=None,
+                edit_pending=result.deferred,
+                wikis=program.details.wikis,
+                participants=tuple(participants_of(program)),
+                window_start=window.start if window else None,
+                window_end=window.end if window else None,
+                live_report=live_report(
+                    result.outcomes,
+                    now,
+                    private,
+                    program_tables(result.outcomes, result.records, window, result.extras, private)
+                    if result.outcomes is not None and window is not None
+                    else None,
+                ),
+                live_at=now,
+                **({"last_page_edit": now} if result.saved_revid is not None else {}),
+            )
+            log.info(
+                "%s: %s%s, %d requests",
+                entry.title,
+                "saved" if result.saved_revid else "deferred" if result.deferred else "unchanged",
+                " (full)" if full else "",
+                counter.count,
+            )
+            return result.saved_revid is not None
+        except ProgramsBotError as error:
+            # One program's failure never stops the others: note it and move on.
+            log.warning("%s: %s", entry.title, error)
+            self.store.update_schedule(
+                entry.wiki,
+                entry.title,
+                last_error=f"{format_moment(now)}: {error}",
+                next_due=now + min(self.cadence.interval(entry.phase), timedelta(minutes=15)),
+                last_duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            return None
+        finally:
+            self.store.release_page(entry.wiki, entry.title, self.worker_id)
+
+    def _refresh_campaign(self, entry: ScheduleEntry, now: datetime, started: float) -> bool:
+        """A campaign's table: hourly, from what its programs' refreshes counted."""
+        with RequestCounter() as counter:
+            result = refresh_campaign(
+                site_for_host(entry.wiki),
+                entry.title,
+                self.store,
+                messages=self.messages,
+                stop_page=self.stop_page,
+                clock=self.clock,
+            )
+        programs = gather_programs(site_for_host(entry.wiki), entry.title, self.store)
+        tables = campaign_tables(result.outcomes, programs)
+        report = json.dumps({"computed": format_moment(now), "tables": tables})
+        self.store.update_schedule(
+            entry.wiki,
+            entry.title,
+            phase=ENDED,
+            live_report=report,
+            live_at=now,
+            next_due=now + self.cadence.ended,
+            last_refreshed=now,
+            last_duration_ms=int((time.monotonic() - started) * 1000),
+            last_requests=counter.count,
+            last_error=None,
+            **({"last_page_edit": now} if result.saved_revid is not None else {}),
+        )
+        return result.saved_revid is not None
+
+    # -- the process -----------------------------------------------------------------------
+
+    def run_forever(self, interval: float = 30.0, discover_every: float = 600.0) -> None:
+        """Run the cycle every ``interval`` s and discovery every ``discover_every`` s,
+        each never twice at once, until SIGTERM (or Ctrl-C)."""
+        import signal
+
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler(timezone="UTC")
+        common = {"max_instances": 1, "coalesce": True, "next_run_time": datetime.now(UTC)}
+        scheduler.add_job(self._safe(self.discover), "interval", seconds=discover_every, **common)
+        scheduler.add_job(self._safe(self.cycle), "interval", seconds=interval, **common)
+
+        def stop(*_: object) -> None:
+            log.info("stopping after the running job")
+            self.worker.stopping.set()
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:
+            stop()
+
+    @staticmethod
+    def _safe(job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # a job that raises must not end the process
+                log.exception("job %s failed", getattr(job, "__name__", job))
+
+        return run
+
+
+def _recent_changes(
+    site: APISite, since: datetime, after_id: int, bot_user: str
+) -> tuple[set[str], set[str], int]:
+    """Users and titles in the wiki's recent changes since ``since`` and after change
+    ``after_id`` (timestamps have one-second resolution), but the bot's own: its
+    statistics edits must not make their page due again. Also the newest change id."""
+    params = {
+        "rcexcludeuser": bot_user,
+        "list": "recentchanges",
+        "rcstart": format_moment(since),
+        "rcdir": "newer",
+        "rcprop": "user|title|ids",
+        "rctype": "edit|new|log",
+        "rclimit": "max",
+    }
+    users: set[str] = set()
+    titles: set[str] = set()
+    newest = after_id
+    for answer in api_query(site, params):
+        for change in answer.get("recentchanges", []):
+            rcid = int(change.get("rcid", 0))
+            if rcid <= after_id:
+                continue
+            newest = max(newest, rcid)
+            users.add(normalize_title(str(change.get("user", ""))))
+            titles.add(str(change.get("title", "")))
+    return users, titles, newest

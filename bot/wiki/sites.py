@@ -1,0 +1,125 @@
+"""Finding a wiki from the host name a program page gives, and talking to its API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+import pywikibot
+from pywikibot import config
+from pywikibot.exceptions import Error as PywikibotError
+from pywikibot.family import Family
+from pywikibot.site import APISite
+
+from bot.core.errors import UnknownWikiError, WikiAccessError
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
+
+
+@cache
+def _host_index() -> dict[str, tuple[str, str]]:
+    """Every host Pywikibot knows, from its families and user-config's family_files.
+
+    Built once: matching by host only never makes Pywikibot guess a family from a URL,
+    which would send requests to whatever host a page names.
+    """
+    index: dict[str, tuple[str, str]] = {}
+    for family_name in config.family_files:
+        try:
+            family = Family.load(family_name)
+        except Exception:  # a broken family file must not hide the others
+            continue
+        for code, hostname in family.langs.items():
+            if hostname:
+                index.setdefault(hostname.lower(), (family_name, code))
+    return index
+
+
+def family_and_code(host: str) -> tuple[str, str]:
+    """Pywikibot's family and code for ``host`` (``en.wikipedia.org``, ``127.0.0.1:8080``)."""
+    host = host.strip().lower()
+    if not _HOST.match(host):
+        raise UnknownWikiError(f"{host!r} is not a host name")
+    found = _host_index().get(host)
+    if found is None:
+        raise UnknownWikiError(
+            f"no Pywikibot family serves {host}; add a family_files line to user-config.py"
+        )
+    return found
+
+
+def site_for_host(host: str) -> APISite:
+    """The Pywikibot site serving ``host``; asks nothing of a host Pywikibot does not know."""
+    family_name, code = family_and_code(host)
+    try:
+        site = pywikibot.Site(code, family_name)
+    except (PywikibotError, OSError) as error:
+        # Making the site asks the wiki for its siteinfo; a wiki that cannot be reached
+        # (Pywikibot raises ConnectionError at once for an unknown host name) is an
+        # access problem of this wiki, not of the whole run.
+        raise WikiAccessError(f"{host} cannot be reached: {error}") from error
+    if not isinstance(site, APISite):
+        raise UnknownWikiError(f"{host} is not served by the MediaWiki Action API")
+    return site
+
+
+def host_of(site: APISite) -> str:
+    """The host name a program page uses for ``site``."""
+    return str(site.hostname()).lower()
+
+
+def batch_limit(site: APISite) -> int:
+    """How many values one multi-value parameter may carry for this account."""
+    return 500 if site.has_right("apihighlimits") else 50
+
+
+def api_query(site: APISite, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Run a query and its continuations, yielding each answer's ``query`` part.
+
+    Goes through Pywikibot's Request, so maxlag, retries and the throttle apply.
+    """
+    request_params: dict[str, Any] = {
+        "action": "query",
+        "formatversion": 2,
+        "continue": "",
+        **params,
+    }
+    while True:
+        try:
+            answer = site.simple_request(**request_params).submit()
+        except PywikibotError as error:
+            raise WikiAccessError(f"{host_of(site)}: {error}") from error
+        yield answer.get("query", {})
+        if "continue" not in answer:
+            return
+        request_params.update(answer["continue"])
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class RequestCounter:
+    """Counts the HTTP requests Pywikibot makes while the block runs (for reports)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self.count += 1
+        return response
+
+    def __enter__(self) -> RequestCounter:
+        from pywikibot.comms import http
+
+        http.session.hooks["response"].append(self._hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from pywikibot.comms import http
+
+        http.session.hooks["response"].remove(self._hook)

@@ -1,0 +1,1 @@
+"""Every page the project puts on a wiki, shipped as the package data ``bot.wikitemplates``."""
