@@ -522,8 +522,8 @@ def run_schedulers(
     programs: int,
     farm: Farm,
 ) -> dict[str, Any]:
+    from bot.core.cadence import RUNNING
     from bot.store import Store  # the parent only fills the schedule
-    from bot.store.records import RUNNING
 
     url = f"sqlite:///{tmp / f'sched-{page_set}.sqlite'}"
     store = Store(url)

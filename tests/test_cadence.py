@@ -6,9 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.cadence import Cadence, may_edit, next_due, phase_of
+from bot.core.cadence import (
+    ENDED,
+    FINAL,
+    RETENTION,
+    RUNNING,
+    UPCOMING,
+    Cadence,
+    may_edit,
+    next_due,
+    phase_of,
+)
 from bot.core.model import Window
-from bot.store.records import ENDED, FINAL, RETENTION, RUNNING, UPCOMING
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from bot.core.dates import format_moment
 from bot.core.metrics import Outcomes
 from bot.core.model import Window
-from bot.store.records import ENDED, FINAL, RETENTION, RUNNING, UPCOMING
 
+#: Phases of a program: not started, running, recently ended, waiting for its retention
+#: figures, and final (refreshed rarely).
+UPCOMING, RUNNING, ENDED, RETENTION, FINAL = "upcoming", "running", "ended", "retention", "final"
 #: Retention is known 30 days after the end (metrics.md); until then a program keeps
 #: being refreshed daily.
 RETENTION_DAYS = 30

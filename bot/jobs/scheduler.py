@@ -19,7 +19,16 @@ from datetime import UTC, datetime, timedelta
 import pywikibot
 from pywikibot.site import APISite
 
-from bot.core.cadence import Cadence, live_report, may_edit, next_due, phase_of
+from bot.core.cadence import (
+    ENDED,
+    RUNNING,
+    UPCOMING,
+    Cadence,
+    live_report,
+    may_edit,
+    next_due,
+    phase_of,
+)
 from bot.core.dates import format_moment
 from bot.core.errors import ProgramsBotError
 from bot.core.exports import campaign_tables, program_tables
@@ -31,7 +40,7 @@ from bot.jobs.campaigns import find_campaign_pages, gather_programs, refresh_cam
 from bot.jobs.joins import Worker, holder_is_dead, process_id
 from bot.jobs.refresh import Refresher, participants_of
 from bot.store import Store
-from bot.store.records import ENDED, RUNNING, UPCOMING, ScheduleEntry
+from bot.store.records import ScheduleEntry
 from bot.wiki.sites import RequestCounter, api_query, host_of, site_for_host
 
 log = logging.getLogger(__name__)

@@ -70,11 +70,6 @@ class ProgramSnapshot:
     fetched_at: datetime
 
 
-#: Phases of a program in the scheduler: not started, running, recently ended, waiting
-#: for its retention figures, and final (refreshed rarely).
-UPCOMING, RUNNING, ENDED, RETENTION, FINAL = "upcoming", "running", "ended", "retention", "final"
-
-
 @dataclass(frozen=True)
 class ScheduleEntry:
     """What the scheduler knows of one program or campaign page."""
