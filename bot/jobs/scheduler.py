@@ -39,8 +39,7 @@ from bot.core.wikitext import parse_program_page
 from bot.jobs.campaigns import find_campaign_pages, gather_programs, refresh_campaign
 from bot.jobs.joins import Worker, holder_is_dead, process_id
 from bot.jobs.refresh import Refresher, participants_of
-from bot.store import Store
-from bot.store.records import ScheduleEntry
+from bot.store import ScheduleEntry, Store
 from bot.wiki.sites import RequestCounter, api_query, host_of, site_for_host
 
 log = logging.getLogger(__name__)
