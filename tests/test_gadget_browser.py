@@ -49,7 +49,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TEMPLATES = PROJECT_ROOT / "wikitemplates" / "templates"
-SCREENSHOT = PROJECT_ROOT / "wikitemplates" / "gadget" / "screenshot-join.png"
+SCREENSHOT = PROJECT_ROOT / "docs" / "images" / "screenshot-join.png"
 EN = json.loads((PROJECT_ROOT / "i18n" / "gadget" / "en.json").read_text(encoding="utf-8"))
 DE = json.loads((PROJECT_ROOT / "i18n" / "gadget" / "de.json").read_text(encoding="utf-8"))
 OPEN_PROGRAM = "Content Wiki:Meetup/Women in Science edit-a-thon"
