@@ -31,3 +31,7 @@ class StopPageError(EditRefusedError):
 
 class ConflictError(ProgramsBotError):
     """Someone saved the page after the bot read it: read it again and re-apply."""
+
+
+class StoreError(ProgramsBotError):
+    """The database could not be used."""

@@ -1,20 +1,15 @@
-"""The SQL store: what refreshes counted, API tokens, joins, claims, refresh requests."""
+"""The SQL store: what refreshes counted, API tokens, joins, claims, refresh requests,
+program snapshots and the schedule, one module a concern, composed into ``Store``."""
 
-from bot.store.records import (
-    APPLIED,
-    FAILED,
-    JOIN,
-    LEAVE,
-    RECORDED,
-    SUPERSEDED,
-    ApiToken,
-    FetchMark,
-    JoinRequest,
-    ProgramSnapshot,
-    RefreshRequest,
-    ScheduleEntry,
-)
-from bot.store.store import Store, StoreError, default_url
+from bot.core.errors import StoreError
+from bot.store.counted import FetchMark
+from bot.store.database import default_url
+from bot.store.joins import APPLIED, FAILED, JOIN, LEAVE, RECORDED, SUPERSEDED, JoinRequest
+from bot.store.refresh_requests import RefreshRequest
+from bot.store.schedule import ScheduleEntry
+from bot.store.snapshots import ProgramSnapshot
+from bot.store.store import Store
+from bot.store.tokens import ApiToken
 
 __all__ = [
     "APPLIED",
