@@ -1,4 +1,8 @@
-"""The SQL tables of the store (the schema Alembic's migrations create)."""
+"""The SQL tables of the store (the schema Alembic's migrations create).
+
+Each table is written out column by column, as its schema reads, though many share the
+same columns (program, wiki, title): the migrations must match them exactly.
+"""
 
 from __future__ import annotations
 
