@@ -3,8 +3,9 @@
 Usage:
     programs-bot [global options] refresh PAGE [PAGE ...]
     programs-bot [global options] refresh --all
-    programs-bot [global options] deploy [--lang LANG] [--api-url URL]
-    programs-bot [global options] worker [--once] [--interval SECONDS]
+    programs-bot [global options] deploy [--lang LANG] [--api-url URL] [--stop-page TITLE]
+    programs-bot [global options] worker [--once] [--interval SECONDS] [--db URL]
+                                         [--stop-page TITLE]
     programs-bot [global options] run [--interval SECONDS] [--edit-interval MINUTES]
                                       [--db URL] [--stop-page TITLE]
     programs-bot [global options] status [--db URL]
@@ -52,10 +53,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
-import time
-from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
+
+import pywikibot
+
+from bot.core.cadence import Cadence
+from bot.core.dates import format_moment
+from bot.core.errors import ProgramsBotError
+from bot.core.exports import TABLES, Row, columns_of, tables_as_json, to_csv
+from bot.core.messages import Messages
+from bot.core.render import notice_plain
+from bot.core.titles import file_slug
+from bot.jobs.batch import pages_to_refresh, refresh_pages
+from bot.jobs.deploy import deploy, wiki_language
+from bot.jobs.environment import load_bot_config, open_store
+from bot.jobs.joins import Worker
+from bot.jobs.refresh import Refresher
+from bot.jobs.reports import report_tables
+from bot.jobs.scheduler import Scheduler
+from bot.wiki.sites import host_of
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -72,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser("deploy", add_help=False)
     deploy.add_argument("--lang")
     deploy.add_argument("--api-url")
+    deploy.add_argument("--stop-page")
     worker = commands.add_parser("worker", add_help=False)
     worker.add_argument("--once", action="store_true")
     worker.add_argument("--interval", type=float, default=2.0)
@@ -95,14 +115,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(*args: str) -> int:
     """Entry point of the ``programs-bot`` command."""
     argv = list(args) or sys.argv[1:]
-    return _run_pywikibot_command(argv)
-
-
-def _run_pywikibot_command(argv: Sequence[str]) -> int:
-    import pywikibot
-
-    from bot.core.errors import ProgramsBotError
-
     if {"-help", "-h", "--help"} & set(argv):
         pywikibot.info(__doc__)
         return EXIT_OK
@@ -115,87 +127,41 @@ def _run_pywikibot_command(argv: Sequence[str]) -> int:
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
     try:
-        if options.command == "deploy":
-            return _deploy(options)
-        if options.command == "refresh":
-            return _refresh(options)
-        if options.command == "worker":
-            return _worker(options)
-        if options.command == "run":
-            return _run(options)
-        if options.command == "status":
-            return _status(options)
-        if options.command == "report":
-            return _report(options)
+        return int(_COMMANDS[options.command](options))
     except ProgramsBotError as error:
         pywikibot.error(str(error))
         return EXIT_FAILED
-    return EXIT_USAGE
+
+
+def _simulate() -> bool:
+    return bool(pywikibot.config.simulate)
 
 
 def _refresh(options: argparse.Namespace) -> int:
-    import pywikibot
-
-    from bot.core.errors import ProgramsBotError
-    from bot.core.messages import Messages
-    from bot.core.render import notice_plain
-    from bot.core.settings import load_bot_config
-    from bot.jobs.campaigns import CampaignResult, find_campaign_pages, refresh_campaign
-    from bot.jobs.refresh import Refresher, RefreshResult
-    from bot.store import Store, default_url
-    from bot.wiki.sites import RequestCounter
-
     if bool(options.pages) == bool(options.all):
         pywikibot.error("give either program page titles or --all")
         return EXIT_USAGE
     site = pywikibot.Site()
-    store = Store(options.db or default_url(_config_dir()))
     messages = Messages()
     refresher = Refresher(
-        store,
+        open_store(options.db),
         messages=messages,
         stop_page=options.stop_page,
-        simulate=bool(pywikibot.config.simulate),
-        config=load_bot_config(_config_dir()),
+        simulate=_simulate(),
+        config=load_bot_config(),
     )
-    if options.all:
-        template = pywikibot.Page(site, "Template:Program details")
-        pages = [
-            p
-            for p in template.getReferences(only_template_inclusion=True, content=False)
-            if p.namespace() != template.namespace()
-        ]
-        # Campaigns after their programs: their totals come from the programs' counts.
-        campaigns = find_campaign_pages(site)
-    else:
-        pages = [pywikibot.Page(site, title) for title in options.pages]
-        campaigns = [page for page in pages if _is_campaign(page)]
-        pages = [page for page in pages if page not in campaigns]
-    pages += campaigns
-    campaign_titles = {page.title() for page in campaigns}
-
+    programs, campaigns = pages_to_refresh(site, options.pages)
+    total = len(programs) + len(campaigns)
     failed = 0
-    for number, page in enumerate(pages, 1):
-        prefix = f"[{number}/{len(pages)}] {page.title()}"
-        started = time.monotonic()
-        result: RefreshResult | CampaignResult
-        with RequestCounter() as counter:
-            try:
-                if page.title() in campaign_titles:
-                    result = refresh_campaign(
-                        site,
-                        page.title(),
-                        store,
-                        simulate=bool(pywikibot.config.simulate),
-                        messages=messages,
-                        stop_page=options.stop_page,
-                    )
-                else:
-                    result = refresher.refresh(page, full=options.full)
-            except ProgramsBotError as error:
-                failed += 1
-                pywikibot.error(f"{prefix}: {error}")
-                continue
+    for number, run in enumerate(
+        refresh_pages(refresher, programs, campaigns, full=options.full), 1
+    ):
+        prefix = f"[{number}/{total}] {run.title}"
+        if run.error is not None or run.result is None:
+            failed += 1
+            pywikibot.error(f"{prefix}: {run.error}")
+            continue
+        result = run.result
         for notice in result.notices:
             pywikibot.warning(f"{prefix}: {notice_plain(notice, messages)}")
         if not result.changed:
@@ -204,117 +170,48 @@ def _refresh(options: argparse.Namespace) -> int:
             state = "changed (simulated, not saved)"
         else:
             state = f"saved as revision {result.saved_revid}"
-        pywikibot.info(
-            f"{prefix}: {state}; {counter.count} API requests, {time.monotonic() - started:.1f} s"
-        )
+        pywikibot.info(f"{prefix}: {state}; {run.requests} API requests, {run.seconds:.1f} s")
     if failed:
-        pywikibot.error(f"{failed} of {len(pages)} page(s) failed")
+        pywikibot.error(f"{failed} of {total} page(s) failed")
     return EXIT_FAILED if failed else EXIT_OK
 
 
 def _report(options: argparse.Namespace) -> int:
-    import pywikibot
-
-    from bot.core.campaign import campaign_outcomes, is_campaign_page
-    from bot.core.errors import NotAProgramError
-    from bot.core.exports import campaign_tables, program_tables
-    from bot.core.settings import load_bot_config
-    from bot.core.wikitext import parse_program_page
-    from bot.jobs.campaigns import gather_programs
-    from bot.jobs.refresh import Refresher
-    from bot.store import Store, default_url
-    from bot.wiki.sites import host_of
-
     site = pywikibot.Site()
-    page = pywikibot.Page(site, options.page)
-    try:
-        text = page.get()
-    except pywikibot.exceptions.Error as error:
-        raise NotAProgramError(f"[[{options.page}]] cannot be read: {error}") from error
-    store = Store(options.db or default_url(_config_dir()))
-    if is_campaign_page(text):
-        programs = gather_programs(site, page.title(), store)
-        tables = campaign_tables(campaign_outcomes(programs), programs)
-        return _write_tables(tables, options, host_of(site), page.title())
-    program = parse_program_page(text)
-    refresher = Refresher(store, config=load_bot_config(_config_dir()))
-    private = store.private_participants(host_of(site), page.title())
-    key = f"{host_of(site)}#{page.pageid}"
-    computation = refresher.compute(program, key, full=True, private=private)
-    if computation.outcomes is None or program.details.window is None:
-        raise NotAProgramError(f"[[{page.title()}]] has no usable dates; see its notices")
-    tables = program_tables(
-        computation.outcomes,
-        computation.records,
-        program.details.window,
-        computation.extras,
-        hidden=private,
-    )
-    return _write_tables(tables, options, host_of(site), page.title())
-
-
-def _write_tables(
-    tables: dict[str, list[dict[str, object]]], options: argparse.Namespace, wiki: str, title: str
-) -> int:
-    import pywikibot
-
-    from bot.core.exports import TABLES, columns_of, tables_as_json, to_csv
-
+    title, tables = report_tables(site, options.page, open_store(options.db), load_bot_config())
     if options.format == "json":
-        print(tables_as_json(tables, wiki=wiki, title=title))
+        print(tables_as_json(tables, wiki=host_of(site), title=title))
         return EXIT_OK
-    out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
-    slug = "".join(c if c.isalnum() else "_" for c in title)
-    for table in TABLES:
-        path = out / f"{slug}-{table}.csv"
-        path.write_text(to_csv(tables[table], columns_of(tables[table], table)), "utf-8")
-        pywikibot.info(f"wrote {path} ({len(tables[table])} rows)")
+    _write_csv(tables, Path(options.out), title)
     return EXIT_OK
 
 
-def _is_campaign(page: object) -> bool:
-    """Whether a page named on the command line is a campaign page (else: a program)."""
-    from pywikibot.exceptions import Error as PywikibotError
-
-    from bot.core.campaign import is_campaign_page
-
-    try:
-        return is_campaign_page(page.text)  # type: ignore[attr-defined]
-    except PywikibotError:
-        return False  # the refresh reports what is wrong with the page
+def _write_csv(tables: dict[str, list[Row]], out: Path, title: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        path = out / f"{file_slug(title)}-{table}.csv"
+        path.write_text(to_csv(tables[table], columns_of(tables[table], table)), "utf-8")
+        pywikibot.info(f"wrote {path} ({len(tables[table])} rows)")
 
 
 def _deploy(options: argparse.Namespace) -> int:
-    import pywikibot
-
-    from bot.core.settings import load_bot_config
-    from bot.jobs.deploy import deploy, wiki_language
-    from bot.wiki.sites import host_of
-
     site = pywikibot.Site()
-    settings = load_bot_config(_config_dir()).wiki(host_of(site))
+    settings = load_bot_config().wiki(host_of(site))
     lang = wiki_language(site, options.lang or settings.language)
     api_url = options.api_url or settings.api_url
-    changed = deploy(site, lang=lang, api_url=api_url)
+    changed = deploy(
+        site, lang=lang, api_url=api_url, stop_page=options.stop_page, simulate=_simulate()
+    )
+    verb = "would save" if _simulate() else "saved"
     for title in changed:
-        pywikibot.info(f"saved {title}")
+        pywikibot.info(f"{verb} {title}")
     what = "templates and gadget" if api_url else "templates (no --api-url: no gadget)"
     pywikibot.info(f"{len(changed)} page(s) changed on {site}: {what} in {lang!r}")
     return EXIT_OK
 
 
 def _worker(options: argparse.Namespace) -> int:
-    import signal
-
-    import pywikibot
-
-    from bot.core.settings import load_bot_config
-    from bot.jobs.joins import Worker
-    from bot.store import Store, default_url
-
-    store = Store(options.db or default_url(_config_dir()))
-    worker = Worker(store, stop_page=options.stop_page, config=load_bot_config(_config_dir()))
+    worker = Worker(open_store(options.db), stop_page=options.stop_page, config=load_bot_config())
     if options.once:
         result = worker.run_once()
         pywikibot.info(
@@ -332,24 +229,14 @@ def _worker(options: argparse.Namespace) -> int:
 
 
 def _run(options: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    import pywikibot
-
-    from bot.core.cadence import Cadence
-    from bot.core.settings import load_bot_config
-    from bot.jobs.scheduler import Scheduler
-    from bot.store import Store, default_url
-
     # What the scheduler does, line by line, for the people who run and watch it.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    store = Store(options.db or default_url(_config_dir()))
     scheduler = Scheduler(
-        store,
+        open_store(options.db),
         pywikibot.Site(),
-        config=load_bot_config(_config_dir()),
+        config=load_bot_config(),
         stop_page=options.stop_page,
         cadence=Cadence(edit_interval=timedelta(minutes=options.edit_interval)),
     )
@@ -360,13 +247,7 @@ def _run(options: argparse.Namespace) -> int:
 
 
 def _status(options: argparse.Namespace) -> int:
-    import pywikibot
-
-    from bot.core.dates import format_moment
-    from bot.store import Store, default_url
-
-    store = Store(options.db or default_url(_config_dir()))
-    entries = store.schedule_entries()
+    entries = open_store(options.db).schedule_entries()
     if not entries:
         pywikibot.info("no program known yet (programs-bot run discovers them)")
     for entry in entries:
@@ -382,10 +263,14 @@ def _status(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config_dir() -> Path:
-    import pywikibot
-
-    return Path(pywikibot.config.base_dir)
+_COMMANDS = {
+    "refresh": _refresh,
+    "deploy": _deploy,
+    "worker": _worker,
+    "run": _run,
+    "status": _status,
+    "report": _report,
+}
 
 
 if __name__ == "__main__":

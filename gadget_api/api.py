@@ -19,7 +19,7 @@ from flask import Blueprint, Response, request
 
 from bot.core.dates import format_moment
 from bot.core.exports import columns_of
-from bot.core.pageformat import normalize_title
+from bot.core.titles import ascii_slug, file_slug, normalize_title
 from bot.store import JOIN, LEAVE, ApiToken, JoinRequest
 from gadget_api import rules
 from gadget_api.auth import authenticate
@@ -28,14 +28,16 @@ from gadget_api.context import Services, services
 from gadget_api.errors import ApiError
 from gadget_api.limits import lease_name, one_at_a_time
 from gadget_api.openapi import document
-from gadget_api.programs import Program, load_program
-from gadget_api.report import (
+from gadget_api.page_report import (
+    CAMPAIGN_TABLES,
+    LIVE_TABLES,
     OUTCOME_COLUMNS,
+    PAGE_TABLES,
     PARTICIPANT_COLUMNS,
     build_report,
-    csv_filename,
     to_csv,
 )
+from gadget_api.programs import Program, load_program
 
 log = logging.getLogger(__name__)
 
@@ -278,21 +280,13 @@ def refresh(wiki: str, title: str) -> tuple[dict[str, Any], int]:
     return {"state": "queued", "request": asked.id}, 202
 
 
-PAGE_TABLES = ("participants", "outcomes")
-LIVE_TABLES = ("summary", "participants-by-wiki", "articles", "uploads")
 CSV_TYPE = "text/csv; charset=utf-8"
 
 
 @bp.get(f"{PROGRAM}/report")
 def report(wiki: str, title: str) -> Response | dict[str, Any]:
     s = services()
-    fmt = request.args.get("format", "json")
-    table = request.args.get("table", "participants")
-    if fmt not in ("json", "csv"):
-        raise ApiError(400, "bad-parameter", "'format' must be 'json' or 'csv'.")
-    if table not in PAGE_TABLES + LIVE_TABLES:
-        choices = ", ".join(repr(t) for t in PAGE_TABLES + LIVE_TABLES)
-        raise ApiError(400, "bad-parameter", f"'table' must be one of {choices}.")
+    fmt, table = _report_args(PAGE_TABLES + LIVE_TABLES, "participants")
     config = _wiki(wiki)
     program = load_program(s.store, s.reader, config, title, s.now(), need_text=True)
     data = build_report(program)
@@ -310,21 +304,15 @@ def report(wiki: str, title: str) -> Response | dict[str, Any]:
             raise ApiError(
                 404, "not-found", "The bot has not refreshed this program yet: no such table."
             )
-        return _csv(program, table, tables[key], columns_of(tables[key], key))
+        return _csv(program.title, table, tables[key], columns_of(tables[key], key))
     columns = PARTICIPANT_COLUMNS if table == "participants" else OUTCOME_COLUMNS
-    return _csv(program, table, data[table], columns)
+    return _csv(program.title, table, data[table], columns)
 
 
 @bp.get("/campaigns/<wiki>/<path:title>/report")
 def campaign_report(wiki: str, title: str) -> Response | dict[str, Any]:
     s = services()
-    fmt = request.args.get("format", "json")
-    table = request.args.get("table", "summary")
-    if fmt not in ("json", "csv"):
-        raise ApiError(400, "bad-parameter", "'format' must be 'json' or 'csv'.")
-    if table not in CAMPAIGN_TABLES:
-        choices = ", ".join(repr(t) for t in CAMPAIGN_TABLES)
-        raise ApiError(400, "bad-parameter", f"'table' must be one of {choices}.")
+    fmt, table = _report_args(CAMPAIGN_TABLES, "summary")
     config = _wiki(wiki)
     name = normalize_title(title)
     entry = s.store.schedule_entry(config.host, name)
@@ -336,21 +324,26 @@ def campaign_report(wiki: str, title: str) -> Response | dict[str, Any]:
     if fmt == "json":
         return {"wiki": config.host, "title": name, **data}
     rows = data["tables"][table]
-    response = Response(to_csv(rows, columns_of(rows, table)), content_type=CSV_TYPE)
-    safe = "".join(c if c.isalnum() else "_" for c in name)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{safe.encode("ascii", "replace").decode()}-{table}.csv"'
-    )
-    return response
+    return _csv(name, table, rows, columns_of(rows, table))
 
 
-CAMPAIGN_TABLES = ("summary", "participants", "articles", "uploads")
+def _report_args(tables: Sequence[str], default: str) -> tuple[str, str]:
+    """The format and the table a report request asks for (bad-parameter for others)."""
+    fmt = request.args.get("format", "json")
+    table = request.args.get("table", default)
+    if fmt not in ("json", "csv"):
+        raise ApiError(400, "bad-parameter", "'format' must be 'json' or 'csv'.")
+    if table not in tables:
+        choices = ", ".join(repr(t) for t in tables)
+        raise ApiError(400, "bad-parameter", f"'table' must be one of {choices}.")
+    return fmt, table
 
 
-def _csv(program: Program, table: str, rows: Any, columns: Sequence[str]) -> Response:
-    """A CSV download named after the program and the table."""
+def _csv(title: str, table: str, rows: Any, columns: Sequence[str]) -> Response:
+    """A CSV download named after the page and the table (an ASCII name for old clients,
+    the full one in ``filename*``)."""
     response = Response(to_csv(rows, columns), content_type=CSV_TYPE)
-    ascii_name, full_name = csv_filename(program, table)
+    ascii_name, full_name = f"{ascii_slug(title)}-{table}.csv", f"{file_slug(title)}-{table}.csv"
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name, safe='')}"
     )

@@ -2,7 +2,7 @@
 
 The file is named by ``PROGRAMS_API_CONFIG``; ``PROGRAMS_API_SECRET_KEY`` and
 ``PROGRAMS_BOT_DB`` override its ``secret_key`` and ``store_url`` so that secrets can stay
-out of the file. Every problem is a ConfigError naming the key, so a bad deployment fails
+out of the file. Every problem is a ApiConfigError naming the key, so a bad deployment fails
 at start-up with a clear message instead of at the first request.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gadget_api.errors import ConfigError
+from gadget_api.errors import ApiConfigError
 
 CONFIG_ENV = "PROGRAMS_API_CONFIG"
 SECRET_KEY_ENV = "PROGRAMS_API_SECRET_KEY"
@@ -102,7 +102,7 @@ _LIMIT_KEYS = {
 def _no_unknown(data: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(
+        raise ApiConfigError(
             f"unknown key {unknown[0]!r} in {where} (known: {', '.join(sorted(known))})"
         )
 
@@ -110,11 +110,11 @@ def _no_unknown(data: Mapping[str, Any], known: set[str], where: str) -> None:
 def _string(data: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
     if key not in data:
         if default is None:
-            raise ConfigError(f"missing key {key!r} in {where}")
+            raise ApiConfigError(f"missing key {key!r} in {where}")
         return default
     value = data[key]
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
+        raise ApiConfigError(f"{where}: {key!r} must be a non-empty string")
     return value.strip()
 
 
@@ -125,19 +125,19 @@ def _number(
     number_ok = isinstance(value, int) or (not integer and isinstance(value, float))
     if isinstance(value, bool) or not number_ok or value <= 0:
         kind = "integer" if integer else "number"
-        raise ConfigError(f"{where}: {key!r} must be a positive {kind}, not {value!r}")
+        raise ApiConfigError(f"{where}: {key!r} must be a positive {kind}, not {value!r}")
     return float(value)
 
 
 def _url(value: str, key: str, where: str, *, origin_only: bool = False) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: {key!r} must be an http(s) URL, not {value!r}")
+        raise ApiConfigError(f"{where}: {key!r} must be an http(s) URL, not {value!r}")
     if parts.query or parts.fragment:
-        raise ConfigError(f"{where}: {key!r} must have no query or fragment: {value!r}")
+        raise ApiConfigError(f"{where}: {key!r} must have no query or fragment: {value!r}")
     if origin_only:
         if parts.path not in ("", "/") or parts.username or parts.password:
-            raise ConfigError(
+            raise ApiConfigError(
                 f"{where}: {key!r} must be an origin (scheme://host[:port]), not {value!r}"
             )
         return f"{parts.scheme}://{parts.netloc.lower()}"
@@ -153,7 +153,7 @@ def _host(value: str, where: str) -> str:
     except ValueError:
         valid = False
     if not valid or "@" in host:
-        raise ConfigError(
+        raise ApiConfigError(
             f"{where}: 'host' must be a host as in URLs (en.wikipedia.org), not {value!r}"
         )
     return host
@@ -162,7 +162,7 @@ def _host(value: str, where: str) -> str:
 def _wiki(data: Any, index: int) -> WikiConfig:
     where = f"[[wikis]] #{index + 1}"
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} must be a table")
+        raise ApiConfigError(f"{where} must be a table")
     _no_unknown(data, _WIKI_KEYS, where)
     return WikiConfig(
         host=_host(_string(data, "host", where), where),
@@ -180,17 +180,17 @@ def config_from_mapping(data: Mapping[str, Any]) -> ApiConfig:
     _no_unknown(data, _TOP_KEYS, where)
     raw_wikis = data.get("wikis")
     if not isinstance(raw_wikis, list) or not raw_wikis:
-        raise ConfigError("the configuration needs at least one [[wikis]] table")
+        raise ApiConfigError("the configuration needs at least one [[wikis]] table")
     wikis = tuple(_wiki(w, i) for i, w in enumerate(raw_wikis))
     for attribute in ("host", "origin"):
         values = [getattr(w, attribute) for w in wikis]
         duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
-            raise ConfigError(f"two [[wikis]] have the same {attribute} {duplicates[0]!r}")
+            raise ApiConfigError(f"two [[wikis]] have the same {attribute} {duplicates[0]!r}")
 
     limits = data.get("rate_limits", {})
     if not isinstance(limits, Mapping):
-        raise ConfigError("[rate_limits] must be a table")
+        raise ApiConfigError("[rate_limits] must be a table")
     _no_unknown(limits, _LIMIT_KEYS, "[rate_limits]")
     defaults = RateLimits()
     rate_limits = RateLimits(
@@ -202,10 +202,10 @@ def config_from_mapping(data: Mapping[str, Any]) -> ApiConfig:
 
     secret_key = _string(data, "secret_key", where)
     if len(secret_key) < MIN_SECRET_LENGTH:
-        raise ConfigError(f"'secret_key' must be at least {MIN_SECRET_LENGTH} characters long")
+        raise ApiConfigError(f"'secret_key' must be at least {MIN_SECRET_LENGTH} characters long")
     store_url = _string(data, "store_url", where)
     if "://" not in store_url:
-        raise ConfigError(f"'store_url' must be an SQLAlchemy URL, not {store_url!r}")
+        raise ApiConfigError(f"'store_url' must be an SQLAlchemy URL, not {store_url!r}")
     return ApiConfig(
         secret_key=secret_key,
         store_url=store_url,
@@ -224,18 +224,18 @@ def load_config(environ: Mapping[str, str] | None = None) -> ApiConfig:
     env = os.environ if environ is None else environ
     path = env.get(CONFIG_ENV)
     if not path:
-        raise ConfigError(f"set {CONFIG_ENV} to the path of the API's TOML configuration file")
+        raise ApiConfigError(f"set {CONFIG_ENV} to the path of the API's TOML configuration file")
     try:
         data: dict[str, Any] = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise ConfigError(f"cannot read {CONFIG_ENV}={path}: {error}") from error
+        raise ApiConfigError(f"cannot read {CONFIG_ENV}={path}: {error}") from error
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+        raise ApiConfigError(f"{path} is not valid TOML: {error}") from error
     if env.get(SECRET_KEY_ENV):
         data["secret_key"] = env[SECRET_KEY_ENV]
     if env.get(STORE_ENV):
         data["store_url"] = env[STORE_ENV]
     try:
         return config_from_mapping(data)
-    except ConfigError as error:
-        raise ConfigError(f"{path}: {error}") from error
+    except ApiConfigError as error:
+        raise ApiConfigError(f"{path}: {error}") from error

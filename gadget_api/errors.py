@@ -1,17 +1,19 @@
-"""The Join API's exception tree; every error it answers with is an ApiError."""
+"""The Join API's exception tree; every error it answers with is an ApiError.
+
+Its own tree, apart from the bot's (bot.core.errors): the API catches what the store
+raises (StoreError) where it calls the store.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.errors import ProgramsBotError
 
-
-class GadgetApiError(ProgramsBotError):
+class GadgetApiError(Exception):
     """Base of every error the Join API raises on purpose."""
 
 
-class ConfigError(GadgetApiError):
+class ApiConfigError(GadgetApiError):
     """The API's configuration is missing or wrong."""
 
 

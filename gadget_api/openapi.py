@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
 from gadget_api.config import ApiConfig
+from gadget_api.page_report import CAMPAIGN_TABLES, LIVE_TABLES, PAGE_TABLES
 
 VERSION = "1.0.0"
 
@@ -52,6 +54,15 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return answers
 
 
+def _recorded(already: str) -> dict[str, Any]:
+    """The answers of a join or a leave."""
+    return {
+        "200": _json(_ref("JoinAnswer"), already),
+        "202": _json(_ref("JoinAnswer"), "Recorded"),
+        **_errors(*_POST_ERRORS),
+    }
+
+
 def _no_body() -> dict[str, Any]:
     return {
         "required": False,
@@ -85,6 +96,49 @@ def _join_body() -> dict[str, Any]:
 
 
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+def _signed_in(
+    operation_id: str,
+    summary: str,
+    parameters: list[dict[str, Any]],
+    responses: dict[str, Any],
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An operation that needs the bearer token."""
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "security": _BEARER,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = body
+    operation["responses"] = responses
+    return operation
+
+
+def _report_params(
+    program_params: list[dict[str, Any]], tables: tuple[str, ...], description: str
+) -> list[dict[str, Any]]:
+    """A report's path parameters and its ``format`` and ``table``."""
+    return [
+        *program_params,
+        {
+            "name": "format",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["json", "csv"]},
+        },
+        {
+            "name": "table",
+            "in": "query",
+            "description": description,
+            "schema": {"type": "string", "enum": list(tables)},
+        },
+    ]
+
+
 _READ_ERRORS = (400, 403, 404, 503)
 _SIGNED_IN_ERRORS = (400, 401, 403, 404, 503)
 _POST_ERRORS = (400, 401, 403, 404, 409, 413, 429, 503)
@@ -102,22 +156,8 @@ def _schemas() -> dict[str, Any]:
             }
         },
     }
-    figures = {
-        name: _NULLABLE_INT
-        for name in ("edits", "articles_edited", "articles_created", "bytes_added", "uploads")
-    }
-    outcome_figures = {
-        name: _NULLABLE_INT
-        for name in (
-            "edits",
-            "mainspace_edits",
-            "articles_edited",
-            "articles_created",
-            "bytes_added",
-            "uploads",
-            "deleted",
-        )
-    }
+    figures = dict.fromkeys(ROW_STATS, _NULLABLE_INT)
+    outcome_figures = dict.fromkeys(OUTCOME_FIELDS, _NULLABLE_INT)
     return {
         "Error": error,
         "Me": {
@@ -293,15 +333,12 @@ def document(config: ApiConfig) -> dict[str, Any]:
         },
         "paths": {
             "/me": {
-                "get": {
-                    "operationId": "me",
-                    "summary": "Who the bearer token identifies",
-                    "security": _BEARER,
-                    "responses": {
-                        "200": _json(_ref("Me"), "The signed-in user"),
-                        **_errors(401, 403, 503),
-                    },
-                }
+                "get": _signed_in(
+                    "me",
+                    "Who the bearer token identifies",
+                    [],
+                    {"200": _json(_ref("Me"), "The signed-in user"), **_errors(401, 403, 503)},
+                )
             },
             "/programs/{wiki}/{title}": {
                 "get": {
@@ -316,55 +353,40 @@ def document(config: ApiConfig) -> dict[str, Any]:
                 }
             },
             "/programs/{wiki}/{title}/join": {
-                "get": {
-                    "operationId": "joinState",
-                    "summary": "The caller's join: none, on-page, recorded, applied or failed",
-                    "security": _BEARER,
-                    "parameters": program_params,
-                    "responses": {
+                "get": _signed_in(
+                    "joinState",
+                    "The caller's join: none, on-page, recorded, applied or failed",
+                    program_params,
+                    {
                         "200": _json(_ref("JoinState"), "The caller's state"),
                         **_errors(*_SIGNED_IN_ERRORS),
                     },
-                },
-                "post": {
-                    "operationId": "join",
-                    "summary": "Join: recorded now, written to the page by the bot soon",
-                    "security": _BEARER,
-                    "parameters": program_params,
-                    "requestBody": _join_body(),
-                    "responses": {
-                        "200": _json(_ref("JoinAnswer"), "Already joined; nothing changed"),
-                        "202": _json(_ref("JoinAnswer"), "Recorded"),
-                        **_errors(*_POST_ERRORS),
-                    },
-                },
+                ),
+                "post": _signed_in(
+                    "join",
+                    "Join: recorded now, written to the page by the bot soon",
+                    program_params,
+                    _recorded("Already joined; nothing changed"),
+                    _join_body(),
+                ),
             },
             "/programs/{wiki}/{title}/leave": {
-                "post": {
-                    "operationId": "leave",
-                    "summary": "Leave a program joined with the Join button",
-                    "security": _BEARER,
-                    "parameters": program_params,
-                    "requestBody": _no_body(),
-                    "responses": {
-                        "200": _json(_ref("JoinAnswer"), "Already left; nothing changed"),
-                        "202": _json(_ref("JoinAnswer"), "Recorded"),
-                        **_errors(*_POST_ERRORS),
-                    },
-                }
+                "post": _signed_in(
+                    "leave",
+                    "Leave a program joined with the Join button",
+                    program_params,
+                    _recorded("Already left; nothing changed"),
+                    _no_body(),
+                )
             },
             "/programs/{wiki}/{title}/refresh": {
-                "post": {
-                    "operationId": "refresh",
-                    "summary": "Ask for a statistics update now (rate limited)",
-                    "security": _BEARER,
-                    "parameters": program_params,
-                    "requestBody": _no_body(),
-                    "responses": {
-                        "202": _json(_ref("RefreshAnswer"), "Queued"),
-                        **_errors(*_POST_ERRORS),
-                    },
-                }
+                "post": _signed_in(
+                    "refresh",
+                    "Ask for a statistics update now (rate limited)",
+                    program_params,
+                    {"202": _json(_ref("RefreshAnswer"), "Queued"), **_errors(*_POST_ERRORS)},
+                    _no_body(),
+                )
             },
             "/campaigns/{wiki}/{title}/report": {
                 "get": {
@@ -373,23 +395,9 @@ def document(config: ApiConfig) -> dict[str, Any]:
                         "A campaign's tables from the bot's latest refresh of it: a row per "
                         "program and the total counting each participant and article once"
                     ),
-                    "parameters": [
-                        *program_params,
-                        {
-                            "name": "format",
-                            "in": "query",
-                            "schema": {"type": "string", "enum": ["json", "csv"]},
-                        },
-                        {
-                            "name": "table",
-                            "in": "query",
-                            "description": "Which table the CSV holds",
-                            "schema": {
-                                "type": "string",
-                                "enum": ["summary", "participants", "articles", "uploads"],
-                            },
-                        },
-                    ],
+                    "parameters": _report_params(
+                        program_params, CAMPAIGN_TABLES, "Which table the CSV holds"
+                    ),
                     "responses": {
                         "200": {
                             "description": "The campaign's report",
@@ -406,35 +414,14 @@ def document(config: ApiConfig) -> dict[str, Any]:
                 "get": {
                     "operationId": "report",
                     "summary": "The figures as written on the page, as JSON or CSV",
-                    "parameters": [
-                        *program_params,
-                        {
-                            "name": "format",
-                            "in": "query",
-                            "schema": {"type": "string", "enum": ["json", "csv"]},
-                        },
-                        {
-                            "name": "table",
-                            "in": "query",
-                            "description": (
-                                "Which table the CSV holds: participants and outcomes as the "
-                                "page has them; summary, participants-by-wiki (per-wiki "
-                                "columns and retention), articles (pageviews, deleted flag) "
-                                "and uploads from the bot's latest refresh"
-                            ),
-                            "schema": {
-                                "type": "string",
-                                "enum": [
-                                    "participants",
-                                    "outcomes",
-                                    "summary",
-                                    "participants-by-wiki",
-                                    "articles",
-                                    "uploads",
-                                ],
-                            },
-                        },
-                    ],
+                    "parameters": _report_params(
+                        program_params,
+                        PAGE_TABLES + LIVE_TABLES,
+                        "Which table the CSV holds: participants and outcomes as the page has "
+                        "them; summary, participants-by-wiki (per-wiki columns and retention), "
+                        "articles (pageviews, deleted flag) and uploads from the bot's latest "
+                        "refresh",
+                    ),
                     "responses": {
                         "200": {
                             "description": "The report",

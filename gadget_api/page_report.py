@@ -1,4 +1,5 @@
-"""A program's report as written on its page, as JSON-ready data and as CSV: pure functions."""
+"""The report of a program as its page shows it (participant rows, outcome rows), as
+JSON-ready data and as CSV: pure functions."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from typing import Any
 from bot.core.dates import format_moment
 from bot.core.exports import safe_cell, to_csv
 from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
-from bot.core.wikitext import current_outcomes_param, parse_program_page, read_outcome_rows
+from bot.core.program_page import current_outcomes_param, parse_program_page, read_outcome_rows
 from gadget_api.programs import Program
 
+#: The tables of a program's report: as the page has them, and from the bot's latest refresh.
+PAGE_TABLES = ("participants", "outcomes")
+LIVE_TABLES = ("summary", "participants-by-wiki", "articles", "uploads")
+#: The tables of a campaign's report.
+CAMPAIGN_TABLES = ("summary", "participants", "articles", "uploads")
 PARTICIPANT_COLUMNS = ("username", "joined", *ROW_STATS)
 OUTCOME_COLUMNS = ("wiki", *OUTCOME_FIELDS)
 _INTEGER = re.compile(r"^-?\d+$")
 
-__all__ = ["build_report", "csv_filename", "figure", "safe_cell", "to_csv"]
+__all__ = ["build_report", "figure", "safe_cell", "to_csv"]
 
 
 def figure(value: str) -> int | None:
@@ -51,12 +57,3 @@ def build_report(program: Program) -> dict[str, Any]:
         "participants": participants,
         "outcomes": outcomes,
     }
-
-
-def csv_filename(program: Program, table: str) -> tuple[str, str]:
-    """An ASCII fallback name and the full UTF-8 name for Content-Disposition."""
-    base = f"{program.title}-{table}".replace(" ", "_")
-    for bad in '/\\:*?"<>|':
-        base = base.replace(bad, "-")
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", base)[:150] + ".csv"
-    return ascii_name, base[:150] + ".csv"

@@ -11,15 +11,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import requests
 
 from bot.core.errors import NotAProgramError
-from bot.core.pageformat import normalize_title
-from bot.core.wikitext import parse_program_page
+from bot.core.program_page import parse_program_page
+from bot.core.titles import normalize_title
 from bot.store import ProgramSnapshot, Store
 from gadget_api.config import WikiConfig
 from gadget_api.errors import ApiError, WikiUnavailableError
@@ -131,18 +131,10 @@ def read_answer(body: Any, asked_title: str) -> PageRead:
 
 
 @dataclass(frozen=True)
-class Program:
-    """A program page's public facts, from the wiki or (while it is down) from a snapshot."""
+class Program(ProgramSnapshot):
+    """A program page's public facts (those a snapshot keeps: ``registration`` is ``open``
+    or ``closed``), from the wiki or (while it is down) from the last snapshot."""
 
-    wiki: str
-    title: str
-    name: str
-    #: ``open`` or ``closed`` (a bad value on the page means the default, ``open``).
-    registration: str
-    start: datetime | None
-    end: datetime | None
-    participants: tuple[str, ...]
-    fetched_at: datetime
     from_snapshot: bool = False
     #: The page's wikitext and revision; None when read from a snapshot.
     text: str | None = None
@@ -157,16 +149,7 @@ class Program:
         return normalize_title(username) in self.participants
 
     def snapshot(self) -> ProgramSnapshot:
-        return ProgramSnapshot(
-            wiki=self.wiki,
-            title=self.title,
-            name=self.name,
-            registration=self.registration,
-            start=self.start,
-            end=self.end,
-            participants=self.participants,
-            fetched_at=self.fetched_at,
-        )
+        return ProgramSnapshot(**_facts(self))
 
 
 def program_from_page(wiki: str, read: PageRead, now: datetime) -> Program:
@@ -207,22 +190,17 @@ def program_from_page(wiki: str, read: PageRead, now: datetime) -> Program:
 
 
 def program_from_snapshot(snapshot: ProgramSnapshot) -> Program:
-    return Program(
-        wiki=snapshot.wiki,
-        title=snapshot.title,
-        name=snapshot.name,
-        registration=snapshot.registration,
-        start=snapshot.start,
-        end=snapshot.end,
-        participants=snapshot.participants,
-        fetched_at=snapshot.fetched_at,
-        from_snapshot=True,
-    )
+    return Program(**_facts(snapshot), from_snapshot=True)
+
+
+def _facts(snapshot: ProgramSnapshot) -> dict[str, Any]:
+    """The fields a snapshot keeps, by name."""
+    return {field.name: getattr(snapshot, field.name) for field in fields(ProgramSnapshot)}
 
 
 def _same_facts(a: ProgramSnapshot, b: ProgramSnapshot) -> bool:
-    keys = ("name", "registration", "start", "end", "participants")
-    return all(getattr(a, k) == getattr(b, k) for k in keys)
+    """Whether two reads found the same program (the time of the read aside)."""
+    return {**_facts(a), "fetched_at": None} == {**_facts(b), "fetched_at": None}
 
 
 # -- I/O ---------------------------------------------------------------------------------------

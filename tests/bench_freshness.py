@@ -61,7 +61,7 @@ def run(farm: object, root: Path, options: argparse.Namespace) -> int:
     import pywikibot
 
     from bot.core.cadence import Cadence
-    from bot.core.wikitext import parse_program_page
+    from bot.core.program_page import parse_program_page
     from bot.jobs.scheduler import Scheduler
     from bot.store import Store
 

@@ -50,7 +50,7 @@ def main() -> int:
 def run(farm: object, root: Path, options: argparse.Namespace) -> int:
     import pywikibot
 
-    from bot.core.wikitext import parse_program_page
+    from bot.core.program_page import parse_program_page
     from bot.store import Store
     from gadget_api import create_app
     from join_load import ServedApp, WorkerThread, join_all, mint_tokens, wait_until_none_waiting

@@ -146,8 +146,8 @@ def child_refresh(args: dict[str, Any]) -> dict[str, Any]:
     import pywikibot
 
     from bot.core.dates import format_moment
-    from bot.core.wikitext import parse_program_page
-    from bot.jobs.refresh import Refresher
+    from bot.core.program_page import parse_program_page
+    from bot.jobs.count import ProgramCounter
     from bot.store import Store
 
     _warm_sites(args["hosts"])
@@ -155,14 +155,14 @@ def child_refresh(args: dict[str, Any]) -> dict[str, Any]:
     page = pywikibot.Page(site, MAIN_TITLE)
     program = parse_program_page(page.get())
     key = f"{args['hosts'][0]}#{page.pageid}"
-    refresher = Refresher(Store(args["store"]))
+    counter_of = ProgramCounter(Store(args["store"]))
     rss_before = _rss_mb()
     with ModuleCounter() as counter:
         started = time.perf_counter()
-        computation = refresher.compute(program, key, full=args["full"])
+        computation = counter_of.count(program, key, full=args["full"])
         seconds = time.perf_counter() - started
     rss_peak = _rss_mb()
-    refresher._remember(key, computation)
+    counter_of.remember(key, computation)
     window = program.details.window
     assert window is not None, "the benchmark program has a window"
     return {

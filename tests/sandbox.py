@@ -146,7 +146,7 @@ def run_sandbox(directory: str | None, *, stop: bool = False) -> int:
 
 def _print_check(farm: Farm, text: str, start: datetime, end: datetime) -> None:
     """The bot's figures beside an independent count from each wiki's own database."""
-    from bot.core.wikitext import read_outcome_rows
+    from bot.core.program_page import read_outcome_rows
 
     rows = read_outcome_rows(text)
     end = end.replace(hour=23, minute=59, second=59)

@@ -39,10 +39,10 @@ from bot.store import APPLIED, FAILED, JOIN, LEAVE, RECORDED, JoinRequest, Progr
 from gadget_api import create_app
 from gadget_api.config import ApiConfig, config_from_mapping, load_config
 from gadget_api.context import EXTENSION
-from gadget_api.errors import ConfigError
+from gadget_api.errors import ApiConfigError
 from gadget_api.oauth import script_json
+from gadget_api.page_report import figure, safe_cell, to_csv
 from gadget_api.programs import Program
-from gadget_api.report import figure, safe_cell, to_csv
 from gadget_api.rules import caller_status, removed_by_organizer
 from harness import Farm
 
@@ -160,7 +160,7 @@ def _good() -> dict[str, Any]:
 def test_a_bad_configuration_is_refused_with_the_key_named(change: Any, message: str) -> None:
     config = _good()
     change(config)
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ApiConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         config_from_mapping(config)
 
 
@@ -190,10 +190,10 @@ def test_configuration_from_a_file_with_environment_overrides(tmp_path: Path) ->
     assert config.wiki("en.wikipedia.org") is config.wikis[0]
     assert "consumer-s3cr3t" not in repr(config) and "from-env-0123" not in repr(config)
 
-    with pytest.raises(ConfigError, match="set PROGRAMS_API_CONFIG"):
+    with pytest.raises(ApiConfigError, match="set PROGRAMS_API_CONFIG"):
         load_config({})
     path.write_text("secret_key = ")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ApiConfigError, match="not valid TOML"):
         load_config(env)
 
 

@@ -16,28 +16,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.campaign import (
-    CampaignOutcomes,
-    NotACampaignError,
-    ProgramRecords,
-    campaign_outcomes,
-    campaign_sentence,
-    counted_participants,
+from bot.core.campaign import CampaignOutcomes, ProgramRecords, campaign_outcomes
+from bot.core.campaign_page import (
     current_campaign_param,
     detect_campaign_format,
     is_campaign_page,
-    names_campaign,
     parse_campaign_page,
-    render_campaign_block,
     render_campaign_page,
 )
 from bot.core.contributions import PageState, Revision, Upload, WikiRecords
-from bot.core.errors import ProgramsBotError
+from bot.core.errors import NotACampaignError, ProgramsBotError
 from bot.core.messages import Messages
 from bot.core.metrics import Counts, DeletedArticle, compute_outcomes
 from bot.core.model import Notice, Window
 from bot.core.pageformat import ENGLISH, page_format
-from bot.core.wikitext import parse_program_page
+from bot.core.program_page import parse_program_page
+from bot.core.render import campaign_block, campaign_sentence
+from bot.core.titles import names_campaign
 
 MESSAGES = Messages()
 GERMAN = page_format("de")
@@ -155,9 +150,9 @@ def test_counted_participants_are_the_rows_the_bot_filled_in() -> None:
         "|bytes_added=0|uploads=0}}\n"
         "{{Participant table row|username=New}}\n{{End of participants table}}"
     )
-    assert counted_participants(parse_program_page(text)) == ("Alice", "Bob", "Fay")
+    assert parse_program_page(text).counted == ("Alice", "Bob", "Fay")
     without = text.replace("count_facilitators=yes", "count_facilitators=no")
-    assert counted_participants(parse_program_page(without)) == ("Alice", "Bob")
+    assert parse_program_page(without).counted == ("Alice", "Bob")
 
 
 # -- adding up ----------------------------------------------------------------------------
@@ -360,7 +355,7 @@ def outcomes_ab() -> CampaignOutcomes:
 
 def test_the_block() -> None:
     notices = (Notice("campaign-bad-date", ("start", "<b>soon</b>")),)
-    block = render_campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES, ENGLISH, notices)
+    block = campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES, ENGLISH, notices)
     lines = block.split("\n")
     assert lines[0] == (
         "{{Campaign programs|computed=2026-11-25T06:00:00Z|participants=3|sentence="
@@ -386,7 +381,7 @@ def test_the_block() -> None:
 
 def test_the_block_in_german_and_an_uncounted_program() -> None:
     outcomes = campaign_outcomes([ProgramRecords("Ohne Daten", ("Dora",), None)])
-    block = render_campaign_block(outcomes, "2026-11-25T06:00:00Z", MESSAGES, GERMAN)
+    block = campaign_block(outcomes, "2026-11-25T06:00:00Z", MESSAGES, GERMAN)
     assert block.split("\n")[1:] == [
         "{{Kampagnenprogrammzeile|programm=Ohne Daten|teilnehmer=|bearbeitungen="
         "|artikel_bearbeitet=|artikel_erstellt=|bytes_hinzugefuegt=|dateien_hochgeladen=}}",
@@ -404,14 +399,14 @@ def test_the_block_in_german_and_an_uncounted_program() -> None:
 
 
 def test_the_block_goes_after_the_details_and_is_replaced_in_place() -> None:
-    block = render_campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES)
+    block = campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES)
     page = "Intro.\n" + DETAILS + "\nProse after.\n\n== Section ==\nMore."
     first = render_campaign_page(page, block)
     assert first == "Intro.\n" + DETAILS + "\n\n" + block + "\nProse after.\n\n== Section ==\nMore."
     assert render_campaign_page(first, block) == first  # unchanged: the very same text
     assert current_campaign_param(page, "computed") is None
     assert current_campaign_param(first, "computed") == "2026-11-25T06:00:00Z"
-    other = render_campaign_block(campaign_outcomes([PROGRAM_A]), "2026-11-26T06:00:00Z", MESSAGES)
+    other = campaign_block(campaign_outcomes([PROGRAM_A]), "2026-11-26T06:00:00Z", MESSAGES)
     second = render_campaign_page(first, other)
     assert second == first.replace(block, other)
     # Moved by an organizer to the end of the page: replaced where it is.
@@ -420,14 +415,14 @@ def test_the_block_goes_after_the_details_and_is_replaced_in_place() -> None:
 
 
 def test_a_block_without_its_end_template_does_not_swallow_prose() -> None:
-    head, *rows = render_campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES).split("\n")
+    head, *rows = campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES).split("\n")
     broken = DETAILS + "\n\n" + "\n".join([head, *rows[:-1]]) + "\nOrganizer prose.\n"
-    block = render_campaign_block(campaign_outcomes([]), "2026-11-26T06:00:00Z", MESSAGES)
+    block = campaign_block(campaign_outcomes([]), "2026-11-26T06:00:00Z", MESSAGES)
     assert render_campaign_page(broken, block) == DETAILS + "\n\n" + block + "\nOrganizer prose.\n"
 
 
 def test_only_top_level_templates_count() -> None:
-    block = render_campaign_block(campaign_outcomes([]), "2026-11-26T06:00:00Z", MESSAGES)
+    block = campaign_block(campaign_outcomes([]), "2026-11-26T06:00:00Z", MESSAGES)
     quoted = "<!-- {{Campaign programs|computed=x}} -->\n<pre>{{End of campaign programs}}</pre>\n"
     page = DETAILS + "\n" + quoted
     assert render_campaign_page(page, block) == DETAILS + "\n\n" + block + "\n" + quoted
@@ -456,9 +451,7 @@ prose_fragments = st.sampled_from(
 )
 prose = st.lists(prose_fragments, max_size=8).map("".join)
 blocks = st.builds(
-    lambda programs, computed: render_campaign_block(
-        campaign_outcomes(programs), computed, MESSAGES
-    ),
+    lambda programs, computed: campaign_block(campaign_outcomes(programs), computed, MESSAGES),
     st.lists(st.sampled_from([PROGRAM_A, PROGRAM_B]), max_size=2, unique_by=lambda p: p.title),
     st.sampled_from(["2026-11-25T06:00:00Z", "2026-11-26T06:00:00Z", ""]),
 )
@@ -519,9 +512,10 @@ def test_a_campaign_adds_up_its_programs_once_per_person_and_article(
     wikis: Any, participant: Callable[..., Any], store: Any
 ) -> None:
     pywikibot = pytest.importorskip("pywikibot")
-    from bot.core.wikitext import read_outcome_rows
-    from bot.jobs.campaigns import find_campaign_pages, find_campaign_programs, refresh_campaign
+    from bot.core.program_page import read_outcome_rows
+    from bot.jobs.campaigns import find_campaign_programs, refresh_campaign
     from bot.jobs.refresh import Refresher
+    from bot.wiki.discovery import campaign_pages
     from harness import tiny_png
     from harness.dbcount import db_counts
 
@@ -553,7 +547,7 @@ def test_a_campaign_adds_up_its_programs_once_per_person_and_article(
     programs = find_campaign_programs(site, CAMPAIGN)
     assert [p.title() for p in programs] == ["Program A", "Program B"]
     admin.edit("Template:Campaign example", CAMPAIGN_TEXT)
-    assert [p.title() for p in find_campaign_pages(site)] == [full_title]
+    assert [p.title() for p in campaign_pages(site)] == [full_title]
 
     result = refresh_campaign(site, CAMPAIGN, store)
     assert result.saved_revid is not None
@@ -615,6 +609,7 @@ def test_campaign_refresh_is_safe(
     """Simulate saves nothing, {{nobots}} and non-campaigns are refused, a conflict re-applies."""
     pywikibot = pytest.importorskip("pywikibot")
     import bot.jobs.campaigns as campaign_io
+    import bot.wiki.edit
     from bot.core.errors import ConflictError, EditRefusedError
 
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
@@ -630,17 +625,17 @@ def test_campaign_refresh_is_safe(
     assert simulated.changed and simulated.saved_revid is None
     assert admin.get_text(CAMPAIGN) == CAMPAIGN_TEXT.rstrip("\n")
 
-    real_save = campaign_io.save
+    real_save = bot.wiki.edit.save
     calls = []
 
-    def save_after_an_organizer_edit(page: Any, text: str, summary: str) -> int:
+    def save_after_an_organizer_edit(page: Any, text: str, summary: str, **options: Any) -> int:
         calls.append(summary)
         if len(calls) == 1:
             admin.append(CAMPAIGN, "\nAn organizer's late sentence.")
             raise ConflictError("someone saved in between")
-        return real_save(page, text, summary)
+        return real_save(page, text, summary, **options)
 
-    monkeypatch.setattr(campaign_io, "save", save_after_an_organizer_edit)
+    monkeypatch.setattr(bot.wiki.edit, "save", save_after_an_organizer_edit)
     result = campaign_io.refresh_campaign(site, CAMPAIGN, store)
     assert result.attempts == 2 and result.saved_revid is not None
     text = admin.get_text(CAMPAIGN) or ""
@@ -658,7 +653,7 @@ def test_campaign_templates_render(wikis: Any) -> None:
     from test_templates import assert_no_errors, categories, html_tree, install_templates, parse
 
     install_templates(wikis)
-    block = render_campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES)
+    block = campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES)
     block = block.replace("{{End", "{{Campaign notice|message=A note.}}\n{{End")
     text = render_campaign_page(CAMPAIGN_TEXT, block)
     parsed = parse(wikis.content.api_url, text=text, title="Campaign", contentmodel="wikitext")
@@ -714,7 +709,7 @@ def test_campaign_templates_render(wikis: Any) -> None:
 
     # The German templates: same structure, German words, the English value total.
     install_translated_templates(wikis, "de")
-    german = render_campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES, GERMAN)
+    german = campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", MESSAGES, GERMAN)
     text = render_campaign_page("{{Kampagnendetails|name=W|beginn=2026-11-01}}", german)
     parsed = parse(wikis.content.api_url, text=text, title="Kampagne", contentmodel="wikitext")
     assert_no_errors(parsed["text"])

@@ -55,8 +55,8 @@ from reliability import TALLY, scaled
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
-from bot.jobs.refresh import Refresher  # noqa: E402
+from bot.core.program_page import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.jobs.count import ProgramCounter  # noqa: E402
 from bot.wiki.sites import host_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -697,8 +697,8 @@ def store_agrees(kept: Store, fresh: Store, site: Any, title: str) -> bool:
     page = pywikibot.Page(site, title)
     program = parse_program_page(page.get(force=True))
     key = f"{host_of(site)}#{page.pageid}"
-    incremental = Refresher(kept).compute(program, key, full=False).outcomes
-    full = Refresher(fresh).compute(program, key, full=True).outcomes
+    incremental = ProgramCounter(kept).count(program, key, full=False).outcomes
+    full = ProgramCounter(fresh).count(program, key, full=True).outcomes
     return bool(incremental == full)
 
 
@@ -988,7 +988,7 @@ def test_a_killed_scheduler_resumes_at_once_with_correct_figures(
 def test_the_lease_of_a_killed_local_process_is_taken_over_at_once(tmp_path: Path) -> None:
     """A page claimed by a process of this machine that was killed is free at once; one
     claimed by a live process, another machine or a name that is no process id is not."""
-    from bot.jobs.joins import holder_is_dead, process_id
+    from bot.jobs.leases import holder_is_dead, process_id
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     mine = process_id()

@@ -38,8 +38,9 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
 
 
 def test_deploy_in_german_with_the_gadget(wikis: Farm) -> None:
+    from bot.core.gadget_pages import DEFINITION_PAGE as DEFINITION
     from bot.core.gadget_pages import gadget_pages, merge_definition
-    from bot.jobs.deploy import DEFINITION, template_sources
+    from bot.jobs.deploy import template_sources
 
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
     admin = wikis.content.admin_client()

@@ -19,9 +19,6 @@ from bot.core.editors import (  # noqa: E402  (after the importorskip above)
     EditorFigures,
     earliest_registrations,
     editor_figures,
-    fetch_edited_since,
-    fetch_editor_figures,
-    fetch_registrations,
     is_new_editor,
     new_editors,
     retained_editors,
@@ -29,6 +26,11 @@ from bot.core.editors import (  # noqa: E402  (after the importorskip above)
     retention_moment,
 )
 from bot.core.model import Window  # noqa: E402
+from bot.wiki.fetch import (  # noqa: E402
+    fetch_edited_since,
+    fetch_editor_figures,
+    fetch_registrations,
+)
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)

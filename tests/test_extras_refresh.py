@@ -13,8 +13,8 @@ from harness.pageviews_server import PageviewsServer
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
+from bot.core.program_page import current_outcomes_param  # noqa: E402
 from bot.core.settings import BotConfig, WikiSettings  # noqa: E402
-from bot.core.wikitext import current_outcomes_param  # noqa: E402
 from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402
 

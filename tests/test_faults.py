@@ -33,7 +33,7 @@ from test_refresh import as_strings, program_text, window_of
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.core.program_page import parse_program_page, read_outcome_rows  # noqa: E402
 from bot.jobs.joins import Worker  # noqa: E402
 from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402

@@ -10,7 +10,8 @@ from harness import Farm, tiny_png
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.wiki.fileusage import count_file_usage, fetch_file_usage, usage_pairs  # noqa: E402
+from bot.core.extras import count_file_usage, usage_pairs  # noqa: E402
+from bot.wiki.fetch import fetch_file_usage  # noqa: E402
 
 
 def test_distinct_pages_per_wiki_are_counted_once() -> None:

@@ -54,7 +54,7 @@ from api_support import (
     program_text,
     wiki_entry,
 )
-from bot.core.pageformat import normalize_title
+from bot.core.titles import normalize_title
 from bot.store import JOIN, Store
 from gadget_api import create_app
 from gadget_api.auth import hash_token
@@ -67,7 +67,7 @@ pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.core.program_page import parse_program_page  # noqa: E402
 from bot.jobs.joins import Worker  # noqa: E402
 
 PUBLIC_URL = "http://api.test"

@@ -31,17 +31,12 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.errors import NotAProgramError
+from bot.core.errors import BadUsernameError, NotAProgramError
 from bot.core.markers import add_marker, marker_text, remove_marker
 from bot.core.model import Notice, ProgramPage
-from bot.core.rows import BadUsernameError, add_rows, remove_rows, row_text
-from bot.core.wikitext import (
-    PageUpdate,
-    inert_text,
-    parse_program_page,
-    plain_text,
-    render_program_page,
-)
+from bot.core.program_page import PageUpdate, parse_program_page, render_program_page
+from bot.core.rows import add_rows, remove_rows, row_text
+from bot.core.wikitext import inert_text, plain_text
 from reliability import TALLY, scaled
 
 pytestmark = pytest.mark.reliability

@@ -13,8 +13,8 @@ from harness import Farm, tiny_png
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page  # noqa: E402
-from bot.jobs.refresh import Refresher  # noqa: E402
+from bot.core.program_page import parse_program_page  # noqa: E402
+from bot.jobs.count import ProgramCounter  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 TITLE = "Content Wiki:Incremental program"
@@ -34,10 +34,10 @@ def program(farm: Farm, users: list[str]) -> str:
 def compute(store: Store, site: Any, *, full: bool) -> Any:
     page = pywikibot.Page(site, TITLE)
     text = page.get()
-    refresher = Refresher(store)
+    counter = ProgramCounter(store)
     key = f"{wikis_host(site)}#{page.pageid}"
-    computation = refresher.compute(parse_program_page(text), key, full=full)
-    refresher._remember(key, computation)
+    computation = counter.count(parse_program_page(text), key, full=full)
+    counter.remember(key, computation)
     return computation.outcomes
 
 

@@ -32,7 +32,7 @@ from test_refresh import program_text
 pytestmark = [pytest.mark.wiki, pytest.mark.reliability]
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.core.program_page import parse_program_page  # noqa: E402
 from bot.jobs.joins import Worker  # noqa: E402
 from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import JOIN, LEAVE, Store  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from api_support import SECRET_KEY, wiki_entry
-from bot.core.wikitext import parse_program_page
+from bot.core.program_page import parse_program_page
 from bot.store import APPLIED, RECORDED, Store
 from gadget_api import create_app
 from harness import Farm

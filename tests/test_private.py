@@ -14,8 +14,8 @@ from harness import Farm
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.cadence import live_report  # noqa: E402
-from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.core.exports import live_report  # noqa: E402
+from bot.core.program_page import parse_program_page, read_outcome_rows  # noqa: E402
 from bot.jobs.joins import Worker  # noqa: E402
 from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402

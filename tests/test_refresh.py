@@ -20,7 +20,7 @@ pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
 from bot.core.errors import EditRefusedError, NotAProgramError, StopPageError  # noqa: E402
-from bot.core.wikitext import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.core.program_page import parse_program_page, read_outcome_rows  # noqa: E402
 from bot.jobs.refresh import Refresher, RefreshResult  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.wiki.sites import RequestCounter  # noqa: E402

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.rows import BadUsernameError, add_rows, remove_rows
-from bot.core.wikitext import parse_program_page
+from bot.core.errors import BadUsernameError
+from bot.core.program_page import parse_program_page
+from bot.core.rows import add_rows, remove_rows
 
 DETAILS = "{{Program details\n|start=2026-11-01\n|end=2026-11-30\n|wikis=en.wikipedia.org\n}}"
 PAGE = (

@@ -20,7 +20,7 @@ from harness import Farm
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.core.program_page import parse_program_page  # noqa: E402
 from bot.jobs.scheduler import Scheduler  # noqa: E402
 from bot.store import Store  # noqa: E402
 

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = ROOT / "wikitemplates" / "templates"
 I18N_DIR = ROOT / "i18n" / "templates"
 GERMAN_EXAMPLE = ROOT / "wikitemplates" / "example-program.de.wikitext"
-README = ROOT / "wikitemplates" / "README.md"
+README = ROOT / "docs" / "page-format.md"
 
 #: Every language with a mapping (qqq.json documents the mapping; it is not a language).
 TRANSLATED = tuple(sorted(p.stem for p in I18N_DIR.glob("*.json") if p.stem not in {"en", "qqq"}))
@@ -286,9 +286,9 @@ def test_german_example_uses_only_german_names() -> None:
 
 def test_german_example_reads_cleanly_with_the_bots_parser() -> None:
     pytest.importorskip("mwparserfromhell")
-    wikitext = pytest.importorskip("bot.core.wikitext")
+    program_page = pytest.importorskip("bot.core.program_page")
     text = GERMAN_EXAMPLE.read_text(encoding="utf-8")
-    page = wikitext.parse_program_page(text)
+    page = program_page.parse_program_page(text)
     assert page.notices == ()
     assert [row.username for row in page.rows] == ["Alice", "Bob"]
     assert page.details.wikis == ("de.wikipedia.org", "commons.wikimedia.org")

@@ -23,7 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = ROOT / "wikitemplates" / "templates"
 EXAMPLE_PAGE = ROOT / "wikitemplates" / "example-program.wikitext"
-README = ROOT / "wikitemplates" / "README.md"
+README = ROOT / "docs" / "page-format.md"
 
 ROW_STATS = ("edits", "articles_edited", "articles_created", "bytes_added", "uploads")
 OUTCOME_FIELDS = (
@@ -236,8 +236,8 @@ def test_readme_documents_every_template_and_parameter() -> None:
 
 def test_example_page_reads_cleanly_with_the_bots_parser() -> None:
     pytest.importorskip("mwparserfromhell")
-    wikitext = pytest.importorskip("bot.core.wikitext")
-    page = wikitext.parse_program_page(EXAMPLE_PAGE.read_text(encoding="utf-8"))
+    program_page = pytest.importorskip("bot.core.program_page")
+    page = program_page.parse_program_page(EXAMPLE_PAGE.read_text(encoding="utf-8"))
     assert page.notices == ()
     assert [row.username for row in page.rows] == ["Alice", "Bob"]
     assert page.details.wikis == ("en.wikipedia.org", "commons.wikimedia.org")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.pageformat import page_format
+from bot.core.program_page import PageUpdate, detect_format, parse_program_page, render_program_page
 from bot.core.rows import add_rows
-from bot.core.wikitext import PageUpdate, detect_format, parse_program_page, render_program_page
 from harness import Farm
 
 DE = page_format("de")
@@ -62,7 +62,7 @@ pywikibot = pytest.importorskip("pywikibot")
 
 @pytest.mark.wiki
 def test_the_bot_refreshes_a_german_page_in_german(wikis: Farm, tmp_path: Path) -> None:
-    from bot.core.wikitext import read_outcome_rows
+    from bot.core.program_page import read_outcome_rows
     from bot.jobs.refresh import Refresher
     from bot.store import Store
     from harness.dbcount import db_counts

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.core.errors import NotAProgramError
 from bot.core.model import Notice, Scope, Window
-from bot.core.wikitext import (
+from bot.core.program_page import (
     PageUpdate,
     current_outcomes_param,
     parse_program_page,

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.wiki
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.core.wikitext import parse_program_page  # noqa: E402
+from bot.core.program_page import parse_program_page  # noqa: E402
 from bot.jobs.joins import Worker  # noqa: E402
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, RECORDED, Store  # noqa: E402
 
@@ -178,9 +178,9 @@ def test_an_organizer_editing_meanwhile_keeps_their_edit(
     admin = wikis.content.admin_client()
     admin.edit(TITLE, program(wikis))
     store.record_join(wikis.content.host, TITLE, "Bob", JOIN, datetime.now(UTC))
-    import bot.jobs.joins
+    import bot.wiki.edit
 
-    original = bot.jobs.joins.check_stop_page
+    original = bot.wiki.edit.check_stop_page
     edited: list[int] = []
 
     def organizer_saves_first(site: Any, title: str) -> None:
@@ -196,7 +196,7 @@ def test_an_organizer_editing_meanwhile_keeps_their_edit(
             edited.append(admin.edit(TITLE, text))
         original(site, title)
 
-    monkeypatch.setattr(bot.jobs.joins, "check_stop_page", organizer_saves_first)
+    monkeypatch.setattr(bot.wiki.edit, "check_stop_page", organizer_saves_first)
     assert worker.run_once().applied == 1
     text = text_of(wikis)
     assert names(text) == ["Carol", "Bob"]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.dates import format_moment
-from bot.core.metrics import Outcomes
 from bot.core.model import Window
 
 #: Phases of a program: not started, running, recently ended, waiting for its retention
@@ -78,37 +74,3 @@ def next_due(phase: str, now: datetime, cadence: Cadence, window: Window | None)
 def may_edit(last_edit: datetime | None, now: datetime, cadence: Cadence, manual: bool) -> bool:
     """Whether the page may get a statistics edit now (always, when someone asked)."""
     return manual or last_edit is None or now - last_edit >= cadence.edit_interval
-
-
-def live_report(
-    outcomes: Outcomes | None,
-    computed: datetime,
-    hidden: Iterable[str] = (),
-    tables: Mapping[str, object] | None = None,
-) -> str:
-    """The figures as JSON for the API's live report; ``hidden`` (private participants)
-    count in the totals only."""
-
-    def counts(value: object) -> dict[str, int]:
-        return {f.name: getattr(value, f.name) for f in fields(value)}  # type: ignore[arg-type]
-
-    secret = set(hidden)
-    if outcomes is None:
-        return json.dumps({"computed": format_moment(computed), "figures": None})
-    return json.dumps(
-        {
-            "computed": format_moment(computed),
-            "participants": len(outcomes.participants),
-            "per_participant": {
-                user: counts(c) for user, c in outcomes.per_user.items() if user not in secret
-            },
-            "per_wiki": {wiki: counts(c) for wiki, c in outcomes.per_wiki.items()},
-            "total": counts(outcomes.total),
-            "deleted_articles": [
-                {"wiki": d.wiki, "title": d.title} for d in outcomes.deleted_articles
-            ],
-            # The report's tables (bot/exports.py), for the API's CSV and JSON exports.
-            "tables": dict(tables or {}),
-        },
-        sort_keys=True,
-    )

@@ -1,4 +1,4 @@
-"""New editors and retained editors (see shared metrics.md), and fetching what they need.
+"""New editors and retained editors (see shared metrics.md).
 
 - **New editors**: participants whose account was registered from 14 days before the
   program's ``start`` to its ``end`` (both included). An account without a registration
@@ -7,36 +7,21 @@
   ``end + 7 days`` (a second figure at ``end + 30 days``). Until that moment has passed the
   figure is not yet known: None, never 0 and never everyone.
 
-The functions on records are pure; ``fetch_*`` ask a wiki, batching users the way
-``bot.wiki.fetch`` does (never one request per user).
+bot.wiki.fetch asks the wikis for the registrations and later edits these figures need.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from pywikibot.exceptions import Error as PywikibotError
-from pywikibot.site import APISite
-
-from bot.core.dates import format_moment
-from bot.core.errors import WikiAccessError
 from bot.core.model import Window
-from bot.core.pageformat import normalize_title
-from bot.wiki.sites import api_query, batch_limit, chunks, host_of
-
-log = logging.getLogger(__name__)
 
 #: How long before ``start`` an account may have been registered and still count as new.
 NEW_EDITOR_LEAD = timedelta(days=14)
 #: The retention delays after ``end``: the 7-day and the 30-day figure.
 RETENTION_DELAYS = (timedelta(days=7), timedelta(days=30))
-
-
-# -- pure ------------------------------------------------------------------------------
 
 
 def is_new_editor(registration: datetime | None, window: Window) -> bool:
@@ -94,7 +79,7 @@ def retained_editors(
     """The new editors who edited at or after ``end + delay``; None while not yet known.
 
     ``edited_since`` holds who edited a listed wiki at or after that moment (any wiki of the
-    program: the union of :func:`fetch_edited_since` over them).
+    program: the union over them of what bot.wiki.fetch.fetch_edited_since found).
     """
     if not retention_known(window, delay, now):
         return None
@@ -128,129 +113,3 @@ def editor_figures(
         for delay in delays
     }
     return EditorFigures(new, retained)
-
-
-# -- fetching --------------------------------------------------------------------------
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def fetch_registrations(site: APISite, users: Iterable[str]) -> dict[str, datetime | None]:
-    """Each existing user's registration on ``site`` (None: too old to be recorded).
-
-    One ``list=users&usprop=registration`` request per batch of ``batch_limit`` names.
-    Missing and invalid names are left out; keys are the names as given.
-    """
-    found: dict[str, datetime | None] = {}
-    for batch in chunks(list(dict.fromkeys(users)), batch_limit(site)):
-        wanted = {normalize_title(name): name for name in batch}
-        params = {"list": "users", "ususers": batch, "usprop": "registration"}
-        for answer in api_query(site, params):
-            for user in answer.get("users", []):
-                if user.get("missing") or user.get("invalid") or "name" not in user:
-                    continue
-                name = normalize_title(str(user["name"]))
-                registration = user.get("registration")
-                found[wanted.get(name, name)] = _time(registration) if registration else None
-    return found
-
-
-def _query_page(site: APISite, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One ``action=query`` request: its ``query`` part and its continuation ({} at the end).
-
-    Unlike ``bot.wikis.api_query`` this does not follow the continuation by itself.
-    """
-    request = {"action": "query", "formatversion": 2, "continue": "", **params}
-    try:
-        answer = site.simple_request(**request).submit()
-    except PywikibotError as error:
-        raise WikiAccessError(f"{host_of(site)}: {error}") from error
-    return answer.get("query", {}), dict(answer.get("continue", {}))
-
-
-def fetch_edited_since(site: APISite, users: Iterable[str], since: datetime) -> set[str]:
-    """Who among ``users`` made at least one edit on ``site`` at or after ``since``.
-
-    One ``list=usercontribs`` request per batch of users (``ucuser`` takes the batch,
-    ``ucstart=since`` with ``ucdir=newer``, only timestamps, ``uclimit=max``); more only
-    while a batch has users not seen yet. MediaWiki lists several users' contributions user
-    by user, so instead of continuing through the rest of a busy user's edits, the next
-    request asks again for only the users not seen yet: it finds at least one more or ends
-    the batch. Users must be valid names (an invalid one fails the request: check them with
-    ``bot.fetch.check_users`` first).
-    """
-    names = list(dict.fromkeys(users))
-    seen: set[str] = set()
-    requests = 0
-    for batch in chunks(sorted(names), batch_limit(site)):
-        wanted = {normalize_title(name): name for name in batch}
-        base = {
-            "list": "usercontribs",
-            "ucstart": format_moment(since),
-            "ucdir": "newer",
-            "ucprop": "timestamp",
-            "uclimit": "max",
-        }
-        pending = list(batch)
-        params: dict[str, Any] = {**base, "ucuser": pending}
-        while True:
-            answer, continuation = _query_page(site, params)
-            requests += 1
-            found = {
-                wanted.get(name, name)
-                for name in (
-                    normalize_title(str(row.get("user", "")))
-                    for row in answer.get("usercontribs", [])
-                )
-            }
-            seen |= found
-            pending = [user for user in pending if user not in seen]
-            if not continuation or not pending:
-                break
-            if found & set(batch):
-                params = {**base, "ucuser": pending}
-            else:
-                # A page with no user of the batch (not expected): continue as asked.
-                params = {**params, **continuation}
-    log.info(
-        "%s: %d of %d users edited since %s (%d requests)",
-        host_of(site),
-        len(seen),
-        len(names),
-        format_moment(since),
-        requests,
-    )
-    return seen
-
-
-def fetch_editor_figures(
-    sites: Sequence[APISite],
-    users: Sequence[str],
-    window: Window,
-    now: datetime,
-    delays: Sequence[timedelta] = RETENTION_DELAYS,
-) -> EditorFigures:
-    """New and retained editors of a program over its listed wikis, in few requests.
-
-    Registrations are asked on every wiki (the earliest counts). Contributions are asked
-    only for new editors, only for delays whose moment has passed, latest delay first: an
-    edit after ``end + 30 days`` is also after ``end + 7 days``, so the earlier delay asks
-    only about those not yet found, and each wiki only about those no earlier wiki showed.
-    """
-    per_site = [fetch_registrations(site, users) for site in sites]
-    registrations = earliest_registrations(per_site)
-    new = new_editors(registrations, window)
-    edited: dict[timedelta, set[str]] = {}
-    found: set[str] = set()
-    for delay in sorted(delays, reverse=True):
-        if not new or not retention_known(window, delay, now):
-            continue
-        since = retention_moment(window, delay)
-        for site, local in zip(sites, per_site, strict=True):
-            ask = [user for user in sorted(new) if user in local and user not in found]
-            if ask:
-                found |= fetch_edited_since(site, ask, since)
-        edited[delay] = set(found)
-    return editor_figures(registrations, edited, window, now, delays)

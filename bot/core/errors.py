@@ -9,6 +9,14 @@ class NotAProgramError(ProgramsBotError):
     """The page does not use {{Program details}}."""
 
 
+class NotACampaignError(ProgramsBotError):
+    """The page does not use {{Campaign details}}."""
+
+
+class BadUsernameError(ProgramsBotError):
+    """A name that cannot be a MediaWiki username (and would break a row or a marker)."""
+
+
 class ConfigError(ProgramsBotError):
     """The bot's own configuration is wrong (not the page's content)."""
 

@@ -1,5 +1,6 @@
 """A program's report as tables (summary, participants, articles, uploads) and as CSV or
-JSON: pure functions over what a refresh computed and fetched.
+JSON, and the live report the Join API serves: pure functions over what a refresh computed
+and fetched.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from bot.core.campaign import CampaignOutcomes, ProgramRecords
@@ -250,3 +253,37 @@ def campaign_tables(
         "articles": [articles[key] for key in sorted(articles)],
         "uploads": [uploads[key] for key in sorted(uploads)],
     }
+
+
+def live_report(
+    outcomes: Outcomes | None,
+    computed: datetime,
+    hidden: Iterable[str] = (),
+    tables: Mapping[str, object] | None = None,
+) -> str:
+    """The figures as JSON for the API's live report; ``hidden`` (private participants)
+    count in the totals only."""
+
+    def counts(value: object) -> dict[str, int]:
+        return {f.name: getattr(value, f.name) for f in fields(value)}  # type: ignore[arg-type]
+
+    secret = set(hidden)
+    if outcomes is None:
+        return json.dumps({"computed": format_moment(computed), "figures": None})
+    return json.dumps(
+        {
+            "computed": format_moment(computed),
+            "participants": len(outcomes.participants),
+            "per_participant": {
+                user: counts(c) for user, c in outcomes.per_user.items() if user not in secret
+            },
+            "per_wiki": {wiki: counts(c) for wiki, c in outcomes.per_wiki.items()},
+            "total": counts(outcomes.total),
+            "deleted_articles": [
+                {"wiki": d.wiki, "title": d.title} for d in outcomes.deleted_articles
+            ],
+            # The report's tables (bot/exports.py), for the API's CSV and JSON exports.
+            "tables": dict(tables or {}),
+        },
+        sort_keys=True,
+    )

@@ -7,9 +7,10 @@ from __future__ import annotations
 import mwparserfromhell
 from mwparserfromhell.nodes import Node, Template, Text
 
-from bot.core.pageformat import ENGLISH, PageFormat, normalize_title
-from bot.core.rows import BadUsernameError
-from bot.core.wikitext import inert_text, plain_text, template_values
+from bot.core.errors import BadUsernameError
+from bot.core.pageformat import ENGLISH, PageFormat
+from bot.core.titles import normalize_title
+from bot.core.wikitext import inert_text, read_name, template_call, template_values
 
 _FORBIDDEN = set("{}|[]<>\n\r")
 
@@ -20,7 +21,7 @@ def _markers(nodes: list[Node], key: str, program: str, fmt: PageFormat) -> list
     for index, node in enumerate(nodes):
         if isinstance(node, Template) and fmt.template_key(str(node.name)) == key:
             values, _ = template_values(node, key, fmt)
-            if normalize_title(plain_text(values.get("program", ""))) == wanted:
+            if read_name(values.get("program", "")) == wanted:
                 found.append(index)
     return found
 
@@ -32,10 +33,7 @@ def marker_text(key: str, program: str, fmt: PageFormat = ENGLISH, **params: str
         raise BadUsernameError(f"{values!r} cannot be written into {{{{{fmt.name(key)}}}}}")
     # Inert, as participant rows: a title may hold "~~~~", which saving would turn into
     # the bot's signature, or "''", "=" and the like.
-    written = "".join(
-        f"|{fmt.param(key, name)}={inert_text(value)}" for name, value in values.items()
-    )
-    return "{{" + fmt.name(key) + written + "}}"
+    return template_call(key, [(name, inert_text(value)) for name, value in values.items()], fmt)
 
 
 def add_marker(

@@ -119,28 +119,17 @@ def compute_outcomes(
             }
         )
 
-    per_user_wiki = {
-        (user, wiki): _count(by_user_wiki.get((user, wiki), ()), pages, uploads(user, wiki))
-        for user in participants
-        for wiki in wikis
-    }
-    per_user = {
-        user: _count(
-            (pair for wiki in wikis for pair in by_user_wiki.get((user, wiki), ())),
-            pages,
-            uploads(user, None),
-        )
-        for user in participants
-    }
-    per_wiki = {
-        wiki: _count(
-            (pair for user in participants for pair in by_user_wiki.get((user, wiki), ())),
-            pages,
-            uploads(None, wiki),
-        )
-        for wiki in wikis
-    }
-    total = _count(counted, pages, uploads(None, None))
+    def figures(user: str | None, wiki: str | None) -> Counts:
+        """The figures of one participant or all (None), on one wiki or all (None)."""
+        users = dict.fromkeys(participants) if user is None else (user,)
+        where = wikis if wiki is None else (wiki,)
+        pairs = (pair for u in users for w in where for pair in by_user_wiki.get((u, w), ()))
+        return _count(pairs, pages, uploads(user, wiki))
+
+    per_user_wiki = {(user, wiki): figures(user, wiki) for user in participants for wiki in wikis}
+    per_user = {user: figures(user, None) for user in participants}
+    per_wiki = {wiki: figures(None, wiki) for wiki in wikis}
+    total = figures(None, None)
     deleted = sorted(
         {
             DeletedArticle(wiki, pages[(wiki, rev.pageid)].title)

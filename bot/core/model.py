@@ -74,3 +74,54 @@ class ProgramPage:
     details: ProgramDetails
     rows: tuple[ParticipantRow, ...]
     notices: tuple[Notice, ...]
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        """The participants the page lists: its rows, then the facilitators when the
+        program counts them, each once."""
+        names = [row.username for row in self.rows]
+        if self.details.count_facilitators:
+            names += [name for name in self.details.facilitators if name not in names]
+        return tuple(names)
+
+    @property
+    def counted(self) -> tuple[str, ...]:
+        """The names the last refresh counted, as the page shows them.
+
+        A row whose statistics the bot filled in (even with zeros) was counted; the bot
+        empties the statistics of names with no account on any listed wiki, and a row added
+        since the last refresh has none yet. The facilitators have no row: with
+        ``count_facilitators`` they are taken as counted.
+        """
+        names = [row.username for row in self.rows if any(value for _, value in row.stats)]
+        if self.details.count_facilitators:
+            names += [name for name in self.details.facilitators if name not in names]
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class CampaignDetails:
+    """The organizer-owned parameters of {{Campaign details}}, checked and typed.
+
+    The dates are only shown and compared with the programs' dates: each program is
+    counted in its own window.
+    """
+
+    name: str
+    start: datetime | None
+    end: datetime | None
+    description: str
+
+    @property
+    def window(self) -> Window | None:
+        if self.start is None or self.end is None or self.end < self.start:
+            return None
+        return Window(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    """What the bot read from a campaign page."""
+
+    details: CampaignDetails
+    notices: tuple[Notice, ...]

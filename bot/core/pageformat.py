@@ -8,8 +8,6 @@ language's names and the English ones; writing uses the language's.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -18,6 +16,7 @@ from typing import Any
 
 from bot.core import resources
 from bot.core.errors import ConfigError
+from bot.core.titles import normalize_title
 
 TRANSLATIONS_DIR = resources.i18n("templates")
 
@@ -55,21 +54,15 @@ DETAILS_PARAMS = frozenset(
 
 ROW_PARAMS = frozenset({"username", "joined", *ROW_STATS})
 
-
-#: Directional marks MediaWiki strips from titles (MediaWikiTitleCodec::splitTitleString).
-_BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e]")
-#: What MediaWiki turns into one space in a title, beyond Python's whitespace (U+180E).
-_TITLE_SPACES = re.compile("[_\u180e]")
-
-
-def normalize_title(name: str) -> str:
-    """MediaWiki's title normalization for comparisons: NFC (as every saved text is),
-    directional marks dropped, underscores and runs of spaces made one space, first letter
-    upper case."""
-    name = _BIDI_MARKS.sub("", unicodedata.normalize("NFC", name))
-    name = " ".join(_TITLE_SPACES.sub(" ", name).split())
-    # Again after the upper case: "i" + U+0307 becomes "I" + U+0307, which is "İ" in NFC.
-    return unicodedata.normalize("NFC", name[:1].upper() + name[1:])
+#: Figures of a {{Campaign program row}}, in the order they are written.
+CAMPAIGN_ROW_FIGURES = (
+    "participants",
+    "edits",
+    "articles_edited",
+    "articles_created",
+    "bytes_added",
+    "uploads",
+)
 
 
 @dataclass(frozen=True)
@@ -99,12 +92,24 @@ class PageFormat:
     participant_marker = "Participant editor"
     instructor_marker = "Program instructor"
     assignment_marker = "Program assignment"
+    campaign_details = "Campaign details"
+    campaign_programs = "Campaign programs"
+    campaign_row = "Campaign program row"
+    campaign_notice = "Campaign notice"
+    campaign_end = "End of campaign programs"
 
     @property
     def bot_block_parts(self) -> frozenset[str]:
         """Templates that may only appear inside the bot-owned outcomes block."""
         return frozenset(
             {self.outcomes, self.outcomes_row, self.deleted_article, self.notice, self.outcomes_end}
+        )
+
+    @property
+    def campaign_block_parts(self) -> frozenset[str]:
+        """Templates that make up the bot-owned block of a campaign page."""
+        return frozenset(
+            {self.campaign_programs, self.campaign_row, self.campaign_notice, self.campaign_end}
         )
 
     def name(self, template: str) -> str:
@@ -179,6 +184,11 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.participant_marker: frozenset({"program", "role"}),
     PageFormat.instructor_marker: frozenset({"program", "role"}),
     PageFormat.assignment_marker: frozenset({"program", "user", "term"}),
+    PageFormat.campaign_details: frozenset({"name", "start", "end", "description"}),
+    PageFormat.campaign_programs: frozenset({"computed", "participants", "sentence"}),
+    PageFormat.campaign_row: frozenset({"program", *CAMPAIGN_ROW_FIGURES}),
+    PageFormat.campaign_notice: frozenset({"message"}),
+    PageFormat.campaign_end: frozenset(),
 }
 
 ENGLISH = PageFormat()
@@ -212,8 +222,3 @@ def available_formats() -> list[PageFormat]:
     """Every language the project has template names for, English first."""
     langs = [lang for lang in resources.stems(TRANSLATIONS_DIR, ".json") if lang != "qqq"]
     return [ENGLISH, *(page_format(lang) for lang in langs if lang != "en")]
-
-
-def template_key(raw_name: str, page_format: PageFormat = ENGLISH) -> str:
-    """The canonical name of a template as used on a page (see PageFormat.template_key)."""
-    return page_format.template_key(raw_name)

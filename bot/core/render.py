@@ -1,16 +1,28 @@
-"""Turning outcomes into what the bot writes: row statistics, the outcomes block, summaries."""
+"""What the bot writes in words and templates: the outcome sentences, the bot-owned blocks
+of program and campaign pages, notices, and the edit summaries recent changes show."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.campaign import CampaignOutcomes
 from bot.core.messages import Messages, nowiki
 from bot.core.metrics import Counts, Outcomes
 from bot.core.model import Notice, ProgramPage
-from bot.core.pageformat import ENGLISH, OUTCOME_FIELDS, ROW_STATS, PageFormat
-from bot.core.wikitext import PageUpdate
+from bot.core.pageformat import (
+    CAMPAIGN_ROW_FIGURES,
+    ENGLISH,
+    OUTCOME_FIELDS,
+    ROW_STATS,
+    PageFormat,
+)
+from bot.core.program_page import PageUpdate
+from bot.core.wikitext import template_call
 
+#: How the total row names itself (a value the format translates).
 TOTAL = "total"
+#: How many user links an edit summary names before "and N more".
+SUMMARY_NAMES = 5
 
 
 def notice_text(notice: Notice, messages: Messages) -> str:
@@ -23,10 +35,7 @@ def notice_plain(notice: Notice, messages: Messages) -> str:
     return messages.text("notice-" + notice.key, *notice.params)
 
 
-def _template(key: str, params: Sequence[tuple[str, str]], fmt: PageFormat) -> str:
-    """A template call in the page's language (names translated, values as given)."""
-    written = "".join(f"|{fmt.param(key, name)}={value}" for name, value in params)
-    return "{{" + fmt.name(key) + written + "}}"
+# -- program pages ------------------------------------------------------------------------
 
 
 def _figures(counts: Counts) -> list[tuple[str, str]]:
@@ -49,6 +58,12 @@ def outcome_sentence(outcomes: Outcomes, messages: Messages) -> str:
     return " ".join(parts)
 
 
+def _notice_lines(
+    key: str, notices: Sequence[Notice], messages: Messages, fmt: PageFormat
+) -> list[str]:
+    return [template_call(key, [("message", notice_text(n, messages))], fmt) for n in notices]
+
+
 def outcomes_block(
     outcomes: Outcomes | None,
     notices: Sequence[Notice],
@@ -60,7 +75,7 @@ def outcomes_block(
     """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}."""
     if outcomes is None:
         head = [("computed", computed), ("sentence", messages.text("sentence-not-computed"))]
-        lines = [_template(fmt.outcomes, head, fmt)]
+        lines = [template_call(fmt.outcomes, head, fmt)]
     else:
         head = [
             ("computed", computed),
@@ -68,31 +83,21 @@ def outcomes_block(
             *extras,
             ("sentence", outcome_sentence(outcomes, messages)),
         ]
-        lines = [_template(fmt.outcomes, head, fmt)]
+        lines = [template_call(fmt.outcomes, head, fmt)]
         for wiki, counts in outcomes.per_wiki.items():
-            lines.append(_template(fmt.outcomes_row, [("wiki", wiki), *_figures(counts)], fmt))
+            lines.append(template_call(fmt.outcomes_row, [("wiki", wiki), *_figures(counts)], fmt))
         total = [("wiki", fmt.value(TOTAL)), *_figures(outcomes.total)]
-        lines.append(_template(fmt.outcomes_row, total, fmt))
+        lines.append(template_call(fmt.outcomes_row, total, fmt))
         for article in outcomes.deleted_articles:
             where = [("wiki", article.wiki), ("title", article.title)]
-            lines.append(_template(fmt.deleted_article, where, fmt))
-    for notice in notices:
-        message = [("message", notice_text(notice, messages))]
-        lines.append(_template(fmt.notice, message, fmt))
-    lines.append(_template(fmt.outcomes_end, [], fmt))
+            lines.append(template_call(fmt.deleted_article, where, fmt))
+    lines += _notice_lines(fmt.notice, notices, messages, fmt)
+    lines.append(template_call(fmt.outcomes_end, [], fmt))
     return "\n".join(lines)
 
 
-def page_update(
-    page: ProgramPage,
-    outcomes: Outcomes | None,
-    notices: Sequence[Notice],
-    computed: str,
-    messages: Messages,
-    fmt: PageFormat = ENGLISH,
-    extras: Sequence[tuple[str, str]] = (),
-) -> PageUpdate:
-    """Everything the bot writes on the page for these outcomes.
+def page_update(page: ProgramPage, outcomes: Outcomes | None, block: str) -> PageUpdate:
+    """Everything the bot writes on the page: the rows' statistics and the outcomes block.
 
     Rows of users who are not counted (unknown names) get empty statistics; when no
     figures could be computed at all, rows are left as they are.
@@ -103,7 +108,6 @@ def page_update(
             counts = outcomes.per_user.get(row.username)
             strings = counts.as_strings() if counts else {}
             row_stats[row.position] = {name: strings.get(name, "") for name in ROW_STATS}
-    block = outcomes_block(outcomes, notices, computed, messages, fmt, extras)
     return PageUpdate(row_stats, block)
 
 
@@ -119,3 +123,104 @@ def edit_summary(outcomes: Outcomes | None, notices: Sequence[Notice], messages:
         total.articles_edited,
         total.uploads,
     )
+
+
+# -- campaign pages -----------------------------------------------------------------------
+
+
+def _campaign_figures(participants: int, counts: Counts) -> list[tuple[str, str]]:
+    strings = counts.as_strings()
+    return [("participants", str(participants))] + [
+        (name, strings[name]) for name in CAMPAIGN_ROW_FIGURES[1:]
+    ]
+
+
+def campaign_sentence(outcomes: CampaignOutcomes, messages: Messages) -> str:
+    """The campaign's outcome report in words, with {{PLURAL:}} left for the wiki."""
+    if not outcomes.programs:
+        return messages.text("campaign-sentence-none")
+    total = outcomes.total
+    parts = [
+        messages.text(
+            "campaign-sentence",
+            outcomes.counted_programs,
+            len(outcomes.participants),
+            total.edits,
+            total.articles_edited,
+        )
+    ]
+    if total.articles_created:
+        parts.append(messages.text("campaign-sentence-created", total.articles_created))
+    if total.uploads:
+        parts.append(messages.text("campaign-sentence-uploads", total.uploads))
+    return " ".join(parts)
+
+
+def campaign_block(
+    outcomes: CampaignOutcomes,
+    computed: str,
+    messages: Messages,
+    fmt: PageFormat = ENGLISH,
+    notices: Sequence[Notice] = (),
+) -> str:
+    """The bot-owned block, from {{Campaign programs}} to {{End of campaign programs}}.
+
+    ``notices`` are the campaign page's own (bad dates...); the programs' notices come
+    from ``outcomes``.
+    """
+    head = [
+        ("computed", computed),
+        ("participants", str(len(outcomes.participants))),
+        ("sentence", campaign_sentence(outcomes, messages)),
+    ]
+    lines = [template_call(fmt.campaign_programs, head, fmt)]
+    for program in outcomes.programs:
+        figures: list[tuple[str, str]]
+        if program.outcomes is None:
+            figures = [(name, "") for name in CAMPAIGN_ROW_FIGURES]
+        else:
+            figures = _campaign_figures(len(program.outcomes.participants), program.outcomes.total)
+        lines.append(template_call(fmt.campaign_row, [("program", program.title), *figures], fmt))
+    total = [
+        ("program", fmt.value(TOTAL)),
+        *_campaign_figures(len(outcomes.participants), outcomes.total),
+    ]
+    lines.append(template_call(fmt.campaign_row, total, fmt))
+    lines += _notice_lines(fmt.campaign_notice, (*notices, *outcomes.notices), messages, fmt)
+    lines.append(template_call(fmt.campaign_end, [], fmt))
+    return "\n".join(lines)
+
+
+def campaign_summary(outcomes: CampaignOutcomes, messages: Messages) -> str:
+    """A descriptive edit summary for recent changes."""
+    total = outcomes.total
+    return messages.text(
+        "summary-campaign",
+        outcomes.counted_programs,
+        len(outcomes.participants),
+        total.edits,
+        total.articles_edited,
+        total.uploads,
+    )
+
+
+# -- joins ----------------------------------------------------------------------------------
+
+
+def _links(names: Sequence[str], messages: Messages) -> str:
+    links = [f"[[User:{name}|{name}]]" for name in names]
+    if len(links) <= SUMMARY_NAMES:
+        return ", ".join(links)
+    return messages.text(
+        "summary-more", ", ".join(links[:SUMMARY_NAMES]), len(links) - SUMMARY_NAMES
+    )
+
+
+def join_summary(added: Sequence[str], removed: Sequence[str], messages: Messages) -> str:
+    """The edit summary naming who joined and who left."""
+    parts = []
+    if added:
+        parts.append(messages.text("summary-join", _links(added, messages)))
+    if removed:
+        parts.append(messages.text("summary-leave", _links(removed, messages)))
+    return "; ".join(parts)

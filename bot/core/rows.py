@@ -12,13 +12,15 @@ from collections.abc import Iterable, Sequence
 
 from mwparserfromhell.nodes import Node, Template, Text
 
-from bot.core.errors import ProgramsBotError
-from bot.core.pageformat import ENGLISH, PageFormat, normalize_title, template_key
+from bot.core.errors import BadUsernameError
+from bot.core.pageformat import ENGLISH, PageFormat
+from bot.core.program_page import detect_format
+from bot.core.titles import normalize_title
 from bot.core.wikitext import (
-    detect_format,
     inert_text,
     parse_shown,
-    read_username,
+    read_name,
+    template_call,
     template_values,
 )
 
@@ -26,10 +28,6 @@ from bot.core.wikitext import (
 _FORBIDDEN = set("{}|[]<>#\n\r")
 #: Nor does a username contain control characters, or lone surrogates (not even UTF-8).
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})
-
-
-class BadUsernameError(ProgramsBotError):
-    """A name that cannot be a MediaWiki username (and would break the row)."""
 
 
 def _check(username: str, joined: str) -> None:
@@ -43,29 +41,24 @@ def _check(username: str, joined: str) -> None:
 
 def row_text(username: str, joined: str, fmt: PageFormat = ENGLISH) -> str:
     """The wikitext of one participant row, as the Join flow writes it: the name
-    normalized as MediaWiki does, and made inert (see :func:`bot.wikitext.inert_text`)."""
+    normalized as MediaWiki does, and made inert (see :func:`bot.core.wikitext.inert_text`)."""
     _check(username, joined)
-    name, user_param, joined_param = (
-        fmt.name(fmt.row),
-        fmt.param(fmt.row, "username"),
-        fmt.param(fmt.row, "joined"),
-    )
     written = inert_text(normalize_title(username))
-    return f"{{{{{name}|{user_param}={written}|{joined_param}={inert_text(joined)}}}}}"
+    return template_call(fmt.row, [("username", written), ("joined", inert_text(joined))], fmt)
 
 
 def _rows(nodes: Sequence[Node], fmt: PageFormat) -> list[tuple[int, str]]:
     found = []
     for index, node in enumerate(nodes):
-        if isinstance(node, Template) and template_key(str(node.name), fmt) == fmt.row:
+        if isinstance(node, Template) and fmt.template_key(str(node.name)) == fmt.row:
             values, _ = template_values(node, fmt.row, fmt)
-            found.append((index, read_username(values.get("username", ""))))
+            found.append((index, read_name(values.get("username", ""))))
     return found
 
 
 def _index_of(nodes: Sequence[Node], name: str, fmt: PageFormat) -> int | None:
     for index, node in enumerate(nodes):
-        if isinstance(node, Template) and template_key(str(node.name), fmt) == name:
+        if isinstance(node, Template) and fmt.template_key(str(node.name)) == name:
             return index
     return None
 
@@ -104,7 +97,7 @@ def add_rows(
                 for i, node in enumerate(nodes)
                 if i > start
                 and isinstance(node, Template)
-                and template_key(str(node.name), fmt) == fmt.table_end
+                and fmt.template_key(str(node.name)) == fmt.table_end
             ),
             None,
         )

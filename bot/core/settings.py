@@ -1,7 +1,8 @@
 """The bot's own settings per wiki: which automatic edits a community agreed to.
 
-Read from ``programs-bot.toml`` in the Pywikibot directory (or the file named by
-``PROGRAMS_BOT_CONFIG``). Everything is off unless a wiki's table turns it on::
+Written in ``programs-bot.toml`` in the Pywikibot directory (or the file named by
+``PROGRAMS_BOT_CONFIG``; bot.jobs.environment reads it). Everything is off unless a wiki's
+table turns it on::
 
     [wikis."en.wikipedia.org"]
     user_page_templates = true   # {{Participant editor}} / {{Program instructor}}
@@ -13,17 +14,12 @@ Read from ``programs-bot.toml`` in the Pywikibot directory (or the file named by
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bot.core.errors import ConfigError
 
-CONFIG_ENV = "PROGRAMS_BOT_CONFIG"
-FILE_NAME = "programs-bot.toml"
 _WIKI_KEYS = {"user_page_templates", "talk_page_notices", "language", "api_url", "pageviews_url"}
 
 
@@ -80,17 +76,3 @@ def config_from_mapping(data: Mapping[str, Any]) -> BotConfig:
     if not isinstance(wikis, Mapping):
         raise ConfigError("[wikis] must be a table of wiki hosts")
     return BotConfig({host.lower(): _wiki(host, entry) for host, entry in wikis.items()})
-
-
-def load_bot_config(base_dir: Path) -> BotConfig:
-    """The settings file, or all defaults when there is none."""
-    path = Path(os.environ.get(CONFIG_ENV) or base_dir / FILE_NAME)
-    if not path.exists():
-        if os.environ.get(CONFIG_ENV):
-            raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist")
-        return BotConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path} cannot be read: {error}") from error
-    return config_from_mapping(data)

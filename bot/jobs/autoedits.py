@@ -14,16 +14,14 @@ import pywikibot
 from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.site import APISite
 
-from bot.core.errors import ConflictError, ProgramsBotError
+from bot.core.errors import ProgramsBotError
 from bot.core.markers import add_marker, remove_marker
 from bot.core.messages import Messages
 from bot.core.pageformat import PageFormat
 from bot.core.settings import WikiSettings
-from bot.wiki.edit import check_may_edit, check_stop_page, default_stop_page, save
+from bot.wiki.edit import Change, Editor, Outcome, PageText
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 3
 
 
 class AutoEditor:
@@ -42,26 +40,19 @@ class AutoEditor:
         self.settings = settings
         self.fmt = fmt
         self.messages = messages or Messages()
-        self.stop_page = stop_page or default_stop_page(site)
+        self.editor = Editor(site, stop_page=stop_page)
 
     def joined(self, program: str, usernames: Iterable[str]) -> list[str]:
         """Put {{Participant editor}} on the user pages of people who joined."""
-        if not self.settings.user_page_templates:
-            return []
-        return self._mark(program, self._user_pages(usernames), self.fmt.participant_marker)
+        return self._user_pages(program, usernames, self.fmt.participant_marker)
 
     def left(self, program: str, usernames: Iterable[str]) -> list[str]:
         """Take {{Participant editor}} for this program off the user pages of people who left."""
-        if not self.settings.user_page_templates:
-            return []
-        pages = self._user_pages(usernames)
-        return self._mark(program, pages, self.fmt.participant_marker, remove=True)
+        return self._user_pages(program, usernames, self.fmt.participant_marker, remove=True)
 
     def instructors(self, program: str, usernames: Iterable[str]) -> list[str]:
         """Put {{Program instructor}} on the organizer's and facilitators' user pages."""
-        if not self.settings.user_page_templates:
-            return []
-        return self._mark(program, self._user_pages(usernames), self.fmt.instructor_marker)
+        return self._user_pages(program, usernames, self.fmt.instructor_marker)
 
     def assignments(self, program: str, articles: Iterable[str]) -> list[str]:
         """Put {{Program assignment}} on the talk pages of the program's listed articles."""
@@ -71,9 +62,14 @@ class AutoEditor:
         titles = [talk.title() for talk in talks if talk is not None]
         return self._mark(program, titles, self.fmt.assignment_marker)
 
-    @staticmethod
-    def _user_pages(usernames: Iterable[str]) -> list[str]:
-        return [f"User:{name}" for name in usernames if name]
+    def _user_pages(
+        self, program: str, usernames: Iterable[str], key: str, *, remove: bool = False
+    ) -> list[str]:
+        """Markers on user pages, where the wiki turned them on; the pages saved."""
+        if not self.settings.user_page_templates:
+            return []
+        titles = [f"User:{name}" for name in usernames if name]
+        return self._mark(program, titles, key, remove=remove)
 
     def _mark(
         self, program: str, titles: Iterable[str], key: str, *, remove: bool = False
@@ -93,21 +89,18 @@ class AutoEditor:
 
     def _change(self, title: str, transform: Callable[[str], str | None], summary: str) -> bool:
         """Apply ``transform`` to a page (None: nothing to do); True when it was saved."""
-        for _attempt in range(MAX_ATTEMPTS):
-            page = pywikibot.Page(self.site, title)
-            try:
-                text = page.text if page.exists() else ""
-                new_text = transform(text)
-                if new_text is None:
-                    return False
-                check_may_edit(page)
-                check_stop_page(self.site, self.stop_page)
-                save(page, new_text, summary, create=True)
-                return True
-            except ConflictError:
-                continue
-            except (ProgramsBotError, PywikibotError) as error:
-                log.warning("automatic edit of [[%s]] skipped: %s", title, error)
-                return False
-        log.warning("automatic edit of [[%s]] skipped: it kept changing", title)
-        return False
+
+        def edit(read: PageText) -> Change[None] | None:
+            if read.redirect:
+                return None  # a marker above "#REDIRECT" would break the redirect
+            new_text = transform(read.text)
+            return None if new_text is None else Change(new_text, summary, None)
+
+        try:
+            result = self.editor.edit(title, edit, create=True)
+        except (ProgramsBotError, PywikibotError) as error:
+            log.warning("automatic edit of [[%s]] skipped: %s", title, error)
+            return False
+        if result.reason:
+            log.warning("automatic edit of [[%s]] skipped: %s", title, result.reason)
+        return result.outcome is Outcome.SAVED

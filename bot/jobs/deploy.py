@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from importlib.resources.abc import Traversable
 
-import pywikibot
 from pywikibot.site import APISite
 
 from bot.core import resources
-from bot.core.errors import ConfigError, WikiAccessError
+from bot.core.errors import ConfigError
+from bot.core.gadget_pages import DEFINITION_PAGE, gadget_pages, merge_definition
 from bot.core.messages import Messages
-
-log = logging.getLogger(__name__)
+from bot.wiki.edit import Change, Editor, Outcome, PageText
 
 TEMPLATES_DIR = resources.wikitemplates("templates")
-DEFINITION = "MediaWiki:Gadgets-definition"
 
 
 def languages() -> list[str]:
@@ -42,40 +40,48 @@ def wiki_language(site: APISite, configured: str | None = None) -> str:
     return lang if lang in languages() else "en"
 
 
-def _save(site: APISite, title: str, text: str, summary: str) -> bool:
-    page = pywikibot.Page(site, title)
-    current = page.text if page.exists() else None
-    # MediaWiki strips trailing whitespace on save; compare the same way.
-    if current is not None and current.rstrip() == text.rstrip():
-        return False
-    page.text = text
-    try:
-        page.save(summary=summary, bot=True, watch="nochange")
-    except pywikibot.exceptions.Error as error:
-        raise WikiAccessError(f"saving {title} failed: {error}") from error
-    log.info("saved %s", title)
-    return True
-
-
 def deploy(
     site: APISite,
     *,
     lang: str = "en",
     api_url: str | None = None,
     messages: Messages | None = None,
+    stop_page: str | None = None,
+    simulate: bool = False,
 ) -> list[str]:
     """Install the templates in ``lang`` and, given the Join API's URL, the gadget.
 
-    Returns the titles saved; a second run saves nothing. The gadget's pages are in the
-    MediaWiki namespace: the bot account needs the interface-admin right for them.
+    Returns the titles saved (with ``simulate``: that would be saved); a second run saves
+    nothing. The gadget's pages are in the MediaWiki namespace: the bot account needs the
+    interface-admin right for them. Raises StopPageError when the stop page says stop.
     """
     messages = messages or Messages()
-    pages = template_sources(lang)
+    pages: dict[str, Callable[[str], str]] = {
+        title: _replacing(text) for title, text in template_sources(lang).items()
+    }
     if api_url:
-        from bot.core.gadget_pages import gadget_pages, merge_definition
-
-        pages.update(gadget_pages(api_url, lang))
-        definition = pywikibot.Page(site, DEFINITION)
-        pages[DEFINITION] = merge_definition(definition.text if definition.exists() else "")
+        pages.update(
+            {title: _replacing(text) for title, text in gadget_pages(api_url, lang).items()}
+        )
+        pages[DEFINITION_PAGE] = merge_definition
     summary = messages.text("summary-deploy")
-    return [title for title, text in pages.items() if _save(site, title, text, summary)]
+    editor = Editor(site, stop_page=stop_page, simulate=simulate)
+    changed = []
+    for title, make in pages.items():
+
+        def transform(read: PageText, make: Callable[[str], str] = make) -> Change[None] | None:
+            text = make(read.text)
+            # MediaWiki strips trailing whitespace on save; compare the same way.
+            if read.exists and read.text.rstrip() == text.rstrip():
+                return None
+            return Change(text, summary, None)
+
+        result = editor.edit(title, transform, create=True).check()
+        if result.outcome in (Outcome.SAVED, Outcome.SIMULATED):
+            changed.append(title)
+    return changed
+
+
+def _replacing(text: str) -> Callable[[str], str]:
+    """A page's new text whatever it holds now: the project's copy wins."""
+    return lambda _current: text

@@ -1,26 +1,21 @@
-"""The worker: writes recorded joins and leaves onto program pages, and runs requested
-statistics updates. Several workers may run at once; they share work through the store.
+"""The joins worker: writes the joins and leaves the Join API recorded onto program pages
+(all waiting ones of a page in one edit), and runs the statistics updates people asked for.
+Several workers may run at once; they share the work through leases in the store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pywikibot
-from pywikibot.exceptions import Error as PywikibotError
-from pywikibot.exceptions import IsRedirectPageError, NoPageError
 from pywikibot.site import APISite
 
 from bot.core.errors import (
-    ConflictError,
+    BadUsernameError,
     EditRefusedError,
     NotAProgramError,
     ProgramsBotError,
@@ -29,63 +24,23 @@ from bot.core.errors import (
     WikiAccessError,
 )
 from bot.core.messages import Messages
-from bot.core.pageformat import PageFormat, normalize_title
-from bot.core.rows import BadUsernameError, add_rows, remove_rows, row_text
+from bot.core.pageformat import PageFormat
+from bot.core.program_page import detect_format, parse_program_page
+from bot.core.render import join_summary
+from bot.core.rows import add_rows, remove_rows, row_text
 from bot.core.settings import BotConfig
-from bot.core.wikitext import detect_format, parse_program_page
+from bot.core.titles import normalize_title
 from bot.jobs.autoedits import AutoEditor
-from bot.jobs.refresh import Refresher
+from bot.jobs.leases import page_lease, process_id
+from bot.jobs.refresh import Refresher, requested_pages
 from bot.store import APPLIED, FAILED, JOIN, LEAVE, SUPERSEDED, JoinRequest, Store
-from bot.wiki.edit import check_may_edit, check_stop_page, default_stop_page, save
+from bot.wiki.edit import Change, Editor, Outcome, PageText
 from bot.wiki.sites import site_for_host
 
 log = logging.getLogger(__name__)
 
-#: Re-reads after edit conflicts before a batch waits for the next round.
-MAX_ATTEMPTS = 5
-#: How many user links an edit summary names before "and N more".
-SUMMARY_NAMES = 5
 #: How long a worker may hold a page; renewed on each round.
 LEASE = timedelta(minutes=2)
-
-
-def process_id() -> str:
-    """This process's worker id: ``host:pid:instance``, where the instance names the
-    machine's boot and process namespace, so that another process of the same machine
-    can tell that the holder of a lease no longer runs (see :func:`holder_is_dead`)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_instance()}"
-
-
-def _instance() -> str:
-    """The boot and pid namespace this process runs in; empty where /proc cannot tell."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return ""
-    return hashlib.sha256(f"{boot}\n{namespace}".encode()).hexdigest()[:12]
-
-
-def holder_is_dead(holder: str) -> bool:
-    """Whether the worker id ``holder`` names a process of this machine (same host, boot
-    and pid namespace) that has ended: a worker killed and restarted takes its pages back
-    at once instead of waiting for the lease to run out. Anything else (another machine,
-    a test's name, a process that still runs, or a pid now used by another process)
-    counts as alive, and the lease is waited for."""
-    parts = holder.rsplit(":", 2)
-    mine = _instance()
-    if len(parts) != 3 or not mine or not parts[1].isdigit():
-        return False
-    host, pid_text, instance = parts
-    if host != socket.gethostname() or instance != mine or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # e.g. PermissionError: a process of another user has that pid
-        return False
-    return False
 
 
 @dataclass(frozen=True)
@@ -98,23 +53,13 @@ class RoundResult:
     refreshed: int = 0
 
 
-def _links(names: Sequence[str], messages: Messages) -> str:
-    links = [f"[[User:{name}|{name}]]" for name in names]
-    if len(links) <= SUMMARY_NAMES:
-        return ", ".join(links)
-    return messages.text(
-        "summary-more", ", ".join(links[:SUMMARY_NAMES]), len(links) - SUMMARY_NAMES
-    )
+@dataclass(frozen=True)
+class _RowChanges:
+    """Who the edit adds and removes, and the page's language (for the user-page markers)."""
 
-
-def join_summary(added: Sequence[str], removed: Sequence[str], messages: Messages) -> str:
-    """The edit summary naming who joined and who left."""
-    parts = []
-    if added:
-        parts.append(messages.text("summary-join", _links(added, messages)))
-    if removed:
-        parts.append(messages.text("summary-leave", _links(removed, messages)))
-    return "; ".join(parts)
+    added: list[str]
+    removed: list[str]
+    fmt: PageFormat
 
 
 def _writable(request: JoinRequest) -> bool:
@@ -165,25 +110,19 @@ class Worker:
 
     def run_once(self) -> RoundResult:
         """One pass over every page with waiting joins, then the refresh requests."""
-        totals = RoundResult()
+        applied = failed = waiting = 0
         for wiki, title in self.store.pending_pages():
             if self.stopping.is_set():
                 break
-            if not self.store.claim_page(
-                wiki, title, self.worker_id, self.clock(), LEASE, dead=holder_is_dead
-            ):
-                continue  # another worker has it
-            try:
+            with page_lease(self.store, wiki, title, self.worker_id, self.clock(), LEASE) as held:
+                if not held:
+                    continue  # another worker has it
                 result = self.apply_page(wiki, title)
-            finally:
-                self.store.release_page(wiki, title, self.worker_id)
-            totals = RoundResult(
-                totals.applied + result.applied,
-                totals.failed + result.failed,
-                totals.waiting + result.waiting,
-            )
+            applied += result.applied
+            failed += result.failed
+            waiting += result.waiting
         refreshed = self.refresh_requested() if self.refreshes else 0
-        return RoundResult(totals.applied, totals.failed, totals.waiting, refreshed)
+        return RoundResult(applied, failed, waiting, refreshed)
 
     def apply_page(self, wiki: str, title: str) -> RoundResult:
         """Write every waiting join and leave of one page, in one edit when possible."""
@@ -213,71 +152,50 @@ class Worker:
         ids = [r.id for r in requests]
         try:
             site = self.sites(wiki)
-            for _attempt in range(MAX_ATTEMPTS):
-                try:
-                    revid, added, removed, fmt = self._edit(site, title, requests)
-                except ConflictError:
-                    log.info("edit conflict on [[%s]]; reading it again", title)
-                    continue
-                # Killed before this line, the requests stay recorded: the next round
-                # finds their rows on the page, adds none again and marks them applied.
-                self.store.finish_joins(ids, APPLIED, self.clock(), revid=revid)
-                log.info("%d request(s) to [[%s]] applied in revision %s", len(ids), title, revid)
-                auto = AutoEditor(
-                    site,
-                    self.config.wiki(wiki),
-                    fmt,
-                    messages=self.messages,
-                    stop_page=self.stop_page,
-                )
-                auto.joined(title, added)
-                auto.left(title, removed)
-                return RoundResult(applied=len(ids))
-            raise WikiAccessError(f"{MAX_ATTEMPTS} edit conflicts in a row")
+            editor = Editor(site, stop_page=self.stop_page)
+            result = editor.edit(title, lambda read: self._rows(read, requests)).check()
         except (UnknownWikiError, NotAProgramError, BadUsernameError) as error:
             # Nothing will change by waiting: the request fails, with the reason.
             self.store.finish_joins(ids, FAILED, self.clock(), reason=str(error))
             log.warning("joins to [[%s]] on %s failed: %s", title, wiki, error)
             return RoundResult(failed=len(ids))
-        except (WikiAccessError, EditRefusedError, StopPageError) as error:
-            # The wiki is down, the page says {{nobots}}, or the stop page is set: the
-            # joins stay recorded and are tried again in the next round.
+        except (WikiAccessError, EditRefusedError) as error:
+            # The wiki is down, the page says {{nobots}}, the stop page is set, or the page
+            # kept changing: the joins stay recorded and are tried again in the next round.
             self.store.note_attempt(ids, str(error), self.clock())
             log.warning("joins to [[%s]] on %s wait: %s", title, wiki, error)
             return RoundResult(waiting=len(ids))
+        # Killed before this line, the requests stay recorded: the next round finds their
+        # rows on the page, adds none again and marks them applied.
+        revid = result.revid if result.outcome is Outcome.SAVED else result.page.revid
+        self.store.finish_joins(ids, APPLIED, self.clock(), revid=revid)
+        log.info("%d request(s) to [[%s]] applied in revision %s", len(ids), title, revid)
+        changes = result.data
+        if changes is not None:
+            auto = AutoEditor(
+                site,
+                self.config.wiki(wiki),
+                changes.fmt,
+                messages=self.messages,
+                stop_page=self.stop_page,
+            )
+            auto.joined(title, changes.added)
+            auto.left(title, changes.removed)
+        return RoundResult(applied=len(ids))
 
-    def _edit(
-        self, site: APISite, title: str, requests: Sequence[JoinRequest]
-    ) -> tuple[int, list[str], list[str], PageFormat]:
-        """Read the page, add and remove rows, save against the revision read.
-
-        Returns the revision that has the rows, who was added, who removed, and the
-        page's language.
-        """
-        page = pywikibot.Page(site, title)
-        try:
-            text = page.get()
-        except (NoPageError, IsRedirectPageError) as error:
-            raise NotAProgramError(f"[[{title}]] is not a program: {error}") from error
-        except PywikibotError as error:
-            raise WikiAccessError(f"[[{title}]] cannot be read: {error}") from error
+    def _rows(self, read: PageText, requests: Sequence[JoinRequest]) -> Change[_RowChanges]:
+        """The page with the joins' rows added and the leaves' rows removed."""
+        text = read.wikitext(NotAProgramError, "a program")
         fmt = detect_format(text)
         parse_program_page(text, fmt)
-        check_may_edit(page)
         joins = [r for r in requests if r.action == JOIN]
         leaves = [r for r in requests if r.action == LEAVE and self._flow_added(r, text, fmt)]
         new_text, added = add_rows(
             text, [(r.username, r.created_at.date().isoformat()) for r in joins], fmt
         )
         new_text, removed = remove_rows(new_text, [r.username for r in leaves], fmt)
-        if new_text == text:
-            return int(page.latest_revision_id), [], [], fmt  # already as asked
-        check_stop_page(site, self.stop_page or default_stop_page(site))
         summary = join_summary(added, removed, self.messages)
-        log.info("saving [[%s]]: %d row(s) added, %d removed", title, len(added), len(removed))
-        revid = save(page, new_text, summary)
-        log.info("saved [[%s]] as revision %s", title, revid)
-        return revid, added, removed, fmt
+        return Change(new_text, summary, _RowChanges(added, removed, fmt))
 
     def _leaves_private(self, request: JoinRequest) -> bool:
         """A leave whose join was private: there is no row to remove."""
@@ -311,28 +229,21 @@ class Worker:
 
     def refresh_requested(self) -> int:
         """Run the statistics updates people asked for; returns how many pages."""
-        pending = self.store.pending_refresh_requests()
-        pages: dict[tuple[str, str], list[int]] = {}
-        for request in pending:
-            pages.setdefault((request.wiki, request.title), []).append(request.id)
         refresher = Refresher(
             self.store, messages=self.messages, stop_page=self.stop_page, config=self.config
         )
         done = 0
-        for (wiki, title), ids in pages.items():
-            if not self.store.claim_page(
-                wiki, title, self.worker_id, self.clock(), LEASE, dead=holder_is_dead
-            ):
-                continue
-            try:
-                refresher.refresh(pywikibot.Page(self.sites(wiki), title))
-                done += 1
-            except (WikiAccessError, StopPageError) as error:
-                log.warning("refresh of [[%s]] waits: %s", title, error)
-                continue  # asked again in the next round
-            except ProgramsBotError as error:
-                log.warning("refresh of [[%s]] failed: %s", title, error)
-            finally:
-                self.store.release_page(wiki, title, self.worker_id)
+        for (wiki, title), ids in requested_pages(self.store).items():
+            with page_lease(self.store, wiki, title, self.worker_id, self.clock(), LEASE) as held:
+                if not held:
+                    continue
+                try:
+                    refresher.refresh(pywikibot.Page(self.sites(wiki), title))
+                    done += 1
+                except (WikiAccessError, StopPageError) as error:
+                    log.warning("refresh of [[%s]] waits: %s", title, error)
+                    continue  # asked again in the next round
+                except ProgramsBotError as error:
+                    log.warning("refresh of [[%s]] failed: %s", title, error)
             self.store.finish_refresh_requests(ids, self.clock())
         return done

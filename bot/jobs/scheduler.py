@@ -24,23 +24,23 @@ from bot.core.cadence import (
     RUNNING,
     UPCOMING,
     Cadence,
-    live_report,
     may_edit,
     next_due,
     phase_of,
 )
 from bot.core.dates import format_moment
 from bot.core.errors import ProgramsBotError
-from bot.core.exports import campaign_tables, program_tables
+from bot.core.exports import campaign_tables, live_report, program_tables
 from bot.core.messages import Messages
-from bot.core.pageformat import normalize_title
 from bot.core.settings import BotConfig
-from bot.core.wikitext import parse_program_page
-from bot.jobs.campaigns import find_campaign_pages, gather_programs, refresh_campaign
-from bot.jobs.joins import Worker, holder_is_dead, process_id
-from bot.jobs.refresh import Refresher, participants_of
+from bot.jobs.campaigns import refresh_campaign
+from bot.jobs.joins import Worker
+from bot.jobs.leases import page_lease, process_id
+from bot.jobs.refresh import Refresher, requested_pages
 from bot.store import ScheduleEntry, Store
-from bot.wiki.sites import RequestCounter, api_query, host_of, site_for_host
+from bot.wiki.discovery import campaign_pages, program_pages
+from bot.wiki.fetch import recent_activity
+from bot.wiki.sites import RequestCounter, host_of, site_for_host
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,9 @@ class Scheduler:
             except ProgramsBotError as error:
                 log.warning("cannot discover programs on %s: %s", host, error)
         for host, site in homes.items():
-            template = pywikibot.Page(site, "Template:Program details")
-            for page in template.getReferences(only_template_inclusion=True, content=False):
-                if page.namespace() != template.namespace():
-                    added += self.store.add_to_schedule(host, page.title(), PROGRAM, RUNNING, now)
-            for page in find_campaign_pages(site):
+            for page in program_pages(site):
+                added += self.store.add_to_schedule(host, page.title(), PROGRAM, RUNNING, now)
+            for page in campaign_pages(site):
                 added += self.store.add_to_schedule(host, page.title(), CAMPAIGN, ENDED, now)
         log.info("discovery: %d new program or campaign page(s)", added)
         return added
@@ -151,12 +149,8 @@ class Scheduler:
 
     def _requested(self) -> int:
         """Updates asked for through the API: refresh now and edit at once."""
-        pending = self.store.pending_refresh_requests()
-        pages: dict[tuple[str, str], list[int]] = {}
-        for request in pending:
-            pages.setdefault((request.wiki, request.title), []).append(request.id)
         done = 0
-        for (wiki, title), ids in pages.items():
+        for (wiki, title), ids in requested_pages(self.store).items():
             self.store.add_to_schedule(wiki, title, PROGRAM, RUNNING, self.clock())
             entry = self.store.schedule_entry(wiki, title)
             if entry is None or self.refresh_entry(entry, manual=True) is None:
@@ -180,25 +174,26 @@ class Scheduler:
         for wiki, watching in by_wiki.items():
             since, last_id = self.watched.get(wiki, (now - timedelta(minutes=10), 0))
             try:
-                site = site_for_host(wiki)
-                users, titles, newest = _recent_changes(site, since, last_id, str(site.username()))
+                activity = recent_activity(site_for_host(wiki), since, last_id)
             except ProgramsBotError as error:
                 log.warning("recent changes of %s unavailable: %s", wiki, error)
                 continue
-            self.watched[wiki] = (now, max(last_id, newest))
+            self.watched[wiki] = (now, max(last_id, activity.newest))
             for entry in watching:
-                edited_page = wiki == entry.wiki and entry.title in titles
-                if edited_page or users & set(entry.participants):
+                edited_page = wiki == entry.wiki and entry.title in activity.titles
+                if edited_page or activity.users & set(entry.participants):
                     brought += self.store.make_due(entry.wiki, [entry.title], now)
         return brought
 
     def refresh_entry(self, entry: ScheduleEntry, *, manual: bool) -> bool | None:
         """Refresh one page; True if it was edited, False if not, None if it failed."""
         now = self.clock()
-        if not self.store.claim_page(
-            entry.wiki, entry.title, self.worker_id, now, LEASE, dead=holder_is_dead
-        ):
-            return False  # another process has it
+        with page_lease(self.store, entry.wiki, entry.title, self.worker_id, now, LEASE) as held:
+            if not held:
+                return False  # another process has it
+            return self._refresh_held(entry, now, manual=manual)
+
+    def _refresh_held(self, entry: ScheduleEntry, now: datetime, *, manual: bool) -> bool | None:
         started = time.monotonic()
         try:
             current = self.store.schedule_entry(entry.wiki, entry.title)
@@ -223,7 +218,8 @@ class Scheduler:
             )
             with RequestCounter() as counter:
                 result = refresher.refresh(pywikibot.Page(site, entry.title), full=full, edit=edit)
-            program = parse_program_page(result.new_text)
+            program = result.program
+            assert program is not None  # a refresh that returns has read its program
             window = program.details.window
             phase = phase_of(window, now)
             private = self.store.private_participants(entry.wiki, entry.title)
@@ -238,7 +234,7 @@ class Scheduler:
                 last_error=None,
                 edit_pending=result.deferred,
                 wikis=program.details.wikis,
-                participants=tuple(participants_of(program)),
+                participants=program.listed,
                 window_start=window.start if window else None,
                 window_end=window.end if window else None,
                 live_report=live_report(
@@ -271,8 +267,6 @@ class Scheduler:
                 last_duration_ms=int((time.monotonic() - started) * 1000),
             )
             return None
-        finally:
-            self.store.release_page(entry.wiki, entry.title, self.worker_id)
 
     def _refresh_campaign(self, entry: ScheduleEntry, now: datetime, started: float) -> bool:
         """A campaign's table: hourly, from what its programs' refreshes counted."""
@@ -285,8 +279,7 @@ class Scheduler:
                 stop_page=self.stop_page,
                 clock=self.clock,
             )
-        programs = gather_programs(site_for_host(entry.wiki), entry.title, self.store)
-        tables = campaign_tables(result.outcomes, programs)
+        tables = campaign_tables(result.outcomes, result.programs)
         report = json.dumps({"computed": format_moment(now), "tables": tables})
         self.store.update_schedule(
             entry.wiki,
@@ -337,32 +330,3 @@ class Scheduler:
                 log.exception("job %s failed", getattr(job, "__name__", job))
 
         return run
-
-
-def _recent_changes(
-    site: APISite, since: datetime, after_id: int, bot_user: str
-) -> tuple[set[str], set[str], int]:
-    """Users and titles in the wiki's recent changes since ``since`` and after change
-    ``after_id`` (timestamps have one-second resolution), but the bot's own: its
-    statistics edits must not make their page due again. Also the newest change id."""
-    params = {
-        "rcexcludeuser": bot_user,
-        "list": "recentchanges",
-        "rcstart": format_moment(since),
-        "rcdir": "newer",
-        "rcprop": "user|title|ids",
-        "rctype": "edit|new|log",
-        "rclimit": "max",
-    }
-    users: set[str] = set()
-    titles: set[str] = set()
-    newest = after_id
-    for answer in api_query(site, params):
-        for change in answer.get("recentchanges", []):
-            rcid = int(change.get("rcid", 0))
-            if rcid <= after_id:
-                continue
-            newest = max(newest, rcid)
-            users.add(normalize_title(str(change.get("user", ""))))
-            titles.add(str(change.get("title", "")))
-    return users, titles, newest

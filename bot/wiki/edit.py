@@ -1,19 +1,33 @@
-"""Saving a program page safely: bot flag, {{nobots}}, the emergency stop page, -simulate."""
+"""The one edit loop every writer uses: read the page, honour {{nobots}}, apply the writer's
+transform, check the emergency stop page, save against the revision read, and on an edit
+conflict read again and re-apply.
+
+A writer hands :meth:`Editor.edit` a transform (the page as read -> a :class:`Change`, or
+None for nothing to do) and gets back an :class:`EditResult` whose outcome says what
+happened: saved, unchanged, simulated (``-simulate``), held (the writer chose not to save
+now), stopped (the stop page), refused ({{nobots}}) or gave up (conflicts every time).
+A page or wiki that cannot be read or written raises WikiAccessError; a transform may raise
+the bot's own errors (a page that is not a program, say), which pass through.
+"""
 
 from __future__ import annotations
 
 import difflib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
 
 import pywikibot
-from pywikibot.exceptions import EditConflictError, NoPageError
+from pywikibot.exceptions import EditConflictError, IsRedirectPageError, NoPageError
 from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.site import APISite
 
 from bot.core.errors import (
     ConflictError,
     EditRefusedError,
-    NotAProgramError,
+    ProgramsBotError,
     StopPageError,
     WikiAccessError,
 )
@@ -22,10 +36,92 @@ log = logging.getLogger(__name__)
 
 #: Stop-page contents that let the bot run; anything else stops it.
 RUN_WORDS = frozenset({"", "run", "go", "active"})
-
-
 #: Characters of old and new text above which show_diff uses a plain unified diff.
 DIFF_LIMIT = 50_000
+#: How often a writer reads and re-applies after edit conflicts before giving up.
+MAX_ATTEMPTS = 5
+
+T = TypeVar("T")
+
+
+class Outcome(StrEnum):
+    """What an edit came to."""
+
+    SAVED = "saved"
+    UNCHANGED = "unchanged"
+    SIMULATED = "simulated"
+    HELD = "held"
+    STOPPED = "stopped"
+    REFUSED = "refused"
+    GAVE_UP = "gave up"
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A page as read for an edit (``text`` is empty for a missing page)."""
+
+    title: str
+    text: str
+    exists: bool
+    redirect: bool
+    content_model: str
+    #: The revision read (None for a missing page): the base the edit is saved against.
+    revid: int | None
+    pageid: int | None = None
+
+    def wikitext(self, error: type[ProgramsBotError], what: str) -> str:
+        """The text of an existing wikitext page; ``error`` saying why it is not ``what``
+        otherwise (a CSS, JavaScript or JSON page may spell the templates too, and rows
+        written into it would break a gadget or a user's script)."""
+        reason = None
+        if not self.exists:
+            reason = "the page does not exist"
+        elif self.redirect:
+            reason = "the page is a redirect"
+        elif self.content_model != "wikitext":
+            reason = f"its content model is {self.content_model}"
+        if reason:
+            raise error(f"[[{self.title}]] is not {what}: {reason}")
+        return self.text
+
+
+@dataclass(frozen=True)
+class Change(Generic[T]):
+    """What a transform wants: the new text and its edit summary, and what it computed on
+    the way (handed back in the result); ``hold`` computes and compares but saves nothing
+    now."""
+
+    text: str
+    summary: str
+    data: T
+    hold: bool = False
+
+
+@dataclass(frozen=True)
+class EditResult(Generic[T]):
+    """What one edit came to, with the page as last read and the text the transform made."""
+
+    outcome: Outcome
+    page: PageText
+    new_text: str
+    data: T | None
+    attempts: int
+    #: The revision saved (SAVED only).
+    revid: int | None = None
+    #: Why the edit was not made (STOPPED, REFUSED, GAVE_UP).
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.page.text != self.new_text
+
+    def check(self) -> EditResult[T]:
+        """This result, or the bot's error for an edit that could not be made."""
+        if self.outcome is Outcome.STOPPED:
+            raise StopPageError(self.reason)
+        if self.outcome in (Outcome.REFUSED, Outcome.GAVE_UP):
+            raise EditRefusedError(self.reason)
+        return self
 
 
 def default_stop_page(site: APISite) -> str:
@@ -60,6 +156,17 @@ def _may_restrict(page: pywikibot.Page) -> bool:
     return any(str(name).lower().replace("_", " ") in text for name in names)
 
 
+def bots_allowed(page: pywikibot.Page) -> bool:
+    """Whether {{bots}}/{{nobots}} on a wikitext page let this bot edit it."""
+    if page.content_model != "wikitext" or not _may_restrict(page):
+        # Pywikibot asks botMayEdit again when the new text is set and when saving; it
+        # caches the answer here. Without it the full parse would run anyway, and on a
+        # script or style sheet it would read template calls where there are none.
+        page._bot_may_edit = True
+        return True
+    return bool(page.botMayEdit())
+
+
 def show_diff(old: str, new: str) -> None:
     """Pywikibot's coloured diff for a page of ordinary size, a plain unified diff above
     that (Pywikibot's takes about a minute for a thousand changed rows)."""
@@ -70,25 +177,26 @@ def show_diff(old: str, new: str) -> None:
     pywikibot.info("\n".join(lines))
 
 
-def check_may_edit(page: pywikibot.Page) -> None:
-    """Refuse a page that is not wikitext; honour {{bots}}/{{nobots}} before any work.
-
-    A CSS, JavaScript or JSON page may spell ``{{Program details}}`` too; rows written
-    into it would break a gadget or a user's script (the bot may edit site CSS/JS).
-    """
-    if page.content_model != "wikitext":
-        raise NotAProgramError(
-            f"[[{page.title()}]] is not a program: its content model is {page.content_model}"
-        )
-    if not _may_restrict(page):
-        # Pywikibot asks botMayEdit again when the new text is set and when saving; it
-        # caches the answer here. Without it the full parse would run anyway.
-        page._bot_may_edit = True
-        return
-    if not page.botMayEdit():
-        raise EditRefusedError(
-            f"[[{page.title()}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}"
-        )
+def read_page(page: pywikibot.Page) -> PageText:
+    """The page's text and state as the wiki has it now."""
+    title = page.title()
+    try:
+        text = page.get(get_redirect=True)
+    except NoPageError:
+        return PageText(title, "", False, False, "wikitext", None)
+    except IsRedirectPageError:  # not raised with get_redirect, but never a program
+        return PageText(title, "", True, True, "wikitext", None)
+    except PywikibotError as error:
+        raise WikiAccessError(f"[[{title}]] cannot be read: {error}") from error
+    return PageText(
+        title,
+        text,
+        True,
+        page.isRedirectPage(),
+        str(page.content_model),
+        int(page.latest_revision_id),
+        int(page.pageid),
+    )
 
 
 def save(page: pywikibot.Page, new_text: str, summary: str, *, create: bool = False) -> int:
@@ -126,3 +234,61 @@ def save(page: pywikibot.Page, new_text: str, summary: str, *, create: bool = Fa
         # connection, a timeout) and Pywikibot sent it again; the revision is the latest.
         revid = int(pywikibot.Page(page.site, page.title()).latest_revision_id)
     return revid
+
+
+class Editor:
+    """Edits pages of one wiki for one writer: the stop page and ``-simulate`` it obeys."""
+
+    def __init__(
+        self, site: APISite, *, stop_page: str | None = None, simulate: bool = False
+    ) -> None:
+        self.site = site
+        self.stop_page = stop_page or default_stop_page(site)
+        self.simulate = simulate
+
+    def edit(
+        self,
+        title: str,
+        transform: Callable[[PageText], Change[T] | None],
+        *,
+        create: bool = False,
+    ) -> EditResult[T]:
+        """Read, transform and save ``title`` until it is saved or there is nothing to save.
+
+        ``create`` lets the edit create a missing page (else the wiki refuses to).
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            page = pywikibot.Page(self.site, title)
+            read = read_page(page)
+            if read.exists and not bots_allowed(page):
+                reason = f"[[{read.title}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}"
+                return EditResult(Outcome.REFUSED, read, read.text, None, attempt, reason=reason)
+            change = transform(read)
+            if change is None or change.text == read.text:
+                data = None if change is None else change.data
+                return EditResult(Outcome.UNCHANGED, read, read.text, data, attempt)
+            if change.hold:
+                return EditResult(Outcome.HELD, read, change.text, change.data, attempt)
+            show_diff(read.text, change.text)
+            if self.simulate:
+                return EditResult(Outcome.SIMULATED, read, change.text, change.data, attempt)
+            try:
+                check_stop_page(self.site, self.stop_page)
+            except StopPageError as error:
+                stopped = Outcome.STOPPED
+                return EditResult(
+                    stopped, read, change.text, change.data, attempt, reason=str(error)
+                )
+            log.info("saving [[%s]] against revision %s", read.title, read.revid)
+            try:
+                revid = save(page, change.text, change.summary, create=create)
+            except ConflictError:
+                log.warning("edit conflict on [[%s]]; reading it again", read.title)
+                continue
+            log.info("saved [[%s]] as revision %s", read.title, revid)
+            return EditResult(Outcome.SAVED, read, change.text, change.data, attempt, revid)
+        reason = (
+            f"[[{title}]] kept changing while the bot edited it "
+            f"({MAX_ATTEMPTS} edit conflicts); try again later"
+        )
+        return EditResult(Outcome.GAVE_UP, read, read.text, None, MAX_ATTEMPTS, reason=reason)

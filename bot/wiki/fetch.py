@@ -1,14 +1,14 @@
-"""Fetching a program's records from one wiki with as few API requests as it allows.
+"""Fetching what a program's figures need from one wiki, with as few requests as it allows.
 
 Requests are batched across participants (``ucuser`` takes up to 500 names with high
-limits) and bounded by the window; nothing here loops once per participant.
+limits) and bounded by the window; nothing here loops once per participant. The requests
+themselves are built and read in bot.wiki.queries.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,24 +16,29 @@ from pywikibot.site import APISite
 
 from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, Upload, WikiRecords
 from bot.core.dates import format_moment
+from bot.core.editors import (
+    RETENTION_DELAYS,
+    EditorFigures,
+    earliest_registrations,
+    editor_figures,
+    new_editors,
+    retention_known,
+    retention_moment,
+)
+from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
-from bot.core.pageformat import normalize_title
-from bot.wiki.sites import api_query, batch_limit, chunks, host_of
+from bot.wiki import queries
+from bot.wiki.queries import RecentActivity, UserCheck
+from bot.wiki.sites import batch_limit, chunks, host_of, query_once, run_query
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class UserCheck:
-    """Which names have an account on a wiki, which are missing, and which are invalid."""
-
-    existing: frozenset[str]
-    missing: frozenset[str]
-    invalid: frozenset[str]
+#: How far back an incremental fetch reaches before the last one: revisions can become
+#: visible a little after their timestamp (replication lag, saves in the same second).
+OVERLAP = timedelta(minutes=5)
 
 
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+# -- accounts -------------------------------------------------------------------------------
 
 
 def check_users(site: APISite, names: Sequence[str]) -> UserCheck:
@@ -41,75 +46,127 @@ def check_users(site: APISite, names: Sequence[str]) -> UserCheck:
 
     One invalid name would fail a whole usercontribs batch (``baduser``).
     """
-    existing, missing, invalid = set(), set(), set()
+    existing: set[str] = set()
+    missing: set[str] = set()
+    invalid: set[str] = set()
     for batch in chunks(list(names), batch_limit(site)):
-        wanted = {normalize_title(name): name for name in batch}
-        for answer in api_query(site, {"list": "users", "ususers": batch}):
-            for user in answer.get("users", []):
-                name = normalize_title(str(user.get("name", "")))
-                original = wanted.get(name, name)
-                if user.get("invalid"):
-                    invalid.add(original)
-                elif user.get("missing"):
-                    missing.add(original)
-                else:
-                    existing.add(original)
+        asked = queries.as_asked(batch)
+        for answer in run_query(site, queries.users_request(batch)):
+            check = queries.read_user_check(answer, asked)
+            existing |= check.existing
+            missing |= check.missing
+            invalid |= check.invalid
     return UserCheck(frozenset(existing), frozenset(missing), frozenset(invalid))
+
+
+def fetch_registrations(site: APISite, users: Iterable[str]) -> dict[str, datetime | None]:
+    """Each existing user's registration on ``site`` (None: too old to be recorded).
+
+    One ``list=users&usprop=registration`` request per batch of ``batch_limit`` names.
+    Missing and invalid names are left out; keys are the names as given.
+    """
+    found: dict[str, datetime | None] = {}
+    for batch in chunks(list(dict.fromkeys(users)), batch_limit(site)):
+        asked = queries.as_asked(batch)
+        for answer in run_query(site, queries.users_request(batch, registration=True)):
+            found.update(queries.read_registrations(answer, asked))
+    return found
+
+
+# -- contributions and uploads ----------------------------------------------------------------
 
 
 def fetch_revisions(site: APISite, users: Iterable[str], window: Window) -> list[Revision]:
     """Every revision by these users inside the window, many users per request."""
     revisions = []
     for batch in chunks(sorted(users), batch_limit(site)):
-        params = {
-            "list": "usercontribs",
-            "ucuser": batch,
-            "ucstart": format_moment(window.start),
-            "ucend": format_moment(window.end),
-            "ucdir": "newer",
-            "ucprop": "ids|title|timestamp|sizediff|flags",
-            "uclimit": "max",
-        }
-        for answer in api_query(site, params):
-            for row in answer.get("usercontribs", []):
-                revisions.append(
-                    Revision(
-                        revid=int(row["revid"]),
-                        user=normalize_title(row["user"]),
-                        pageid=int(row["pageid"]),
-                        namespace=int(row["ns"]),
-                        title=str(row["title"]),
-                        timestamp=_time(row["timestamp"]),
-                        sizediff=int(row.get("sizediff", 0)),
-                        new=bool(row.get("new", False)),
-                    )
-                )
+        for answer in run_query(site, queries.contributions_request(batch, window)):
+            revisions += queries.read_contributions(answer)
     return revisions
 
 
 def fetch_uploads(site: APISite, users: Iterable[str], window: Window) -> list[Upload]:
-    """New files uploaded by these users in the window: one log query for the whole wiki.
-
-    ``list=logevents`` takes a single ``leuser``, so the window's upload log is read once
-    and filtered here rather than asked once per participant.
-    """
+    """New files uploaded by these users in the window: one log query for the whole wiki."""
     wanted = set(users)
-    params = {
-        "list": "logevents",
-        "letype": "upload",
-        "lestart": format_moment(window.start),
-        "leend": format_moment(window.end),
-        "ledir": "newer",
-        "leprop": "user|title|timestamp|type",
-        "lelimit": "max",
-    }
     uploads = []
-    for answer in api_query(site, params):
-        for event in answer.get("logevents", []):
-            user = normalize_title(str(event.get("user", "")))
-            if event.get("action") == "upload" and user in wanted and "title" in event:
-                uploads.append(Upload(user, str(event["title"]), _time(event["timestamp"])))
+    for answer in run_query(site, queries.upload_log_request(window)):
+        uploads += queries.read_uploads(answer, wanted)
     return uploads
+
+
+def fetch_edited_since(site: APISite, users: Iterable[str], since: datetime) -> set[str]:
+    """Who among ``users`` made at least one edit on ``site`` at or after ``since``.
+
+    One ``list=usercontribs`` request per batch of users (timestamps only, ``uclimit=max``);
+    more only while a batch has users not seen yet. MediaWiki lists several users'
+    contributions user by user, so instead of continuing through the rest of a busy user's
+    edits, the next request asks again for only the users not seen yet: it finds at least
+    one more or ends the batch. Users must be valid names (an invalid one fails the
+    request: check them with :func:`check_users` first).
+    """
+    names = list(dict.fromkeys(users))
+    seen: set[str] = set()
+    requests = 0
+    for batch in chunks(sorted(names), batch_limit(site)):
+        asked = queries.as_asked(batch)
+        pending = list(batch)
+        params: dict[str, Any] = queries.edited_since_request(pending, since)
+        while True:
+            answer, continuation = query_once(site, params)
+            requests += 1
+            found = queries.read_editors(answer, asked)
+            seen |= found
+            pending = [user for user in pending if user not in seen]
+            if not continuation or not pending:
+                break
+            if found & set(batch):
+                params = queries.edited_since_request(pending, since)
+            else:
+                # A page with no user of the batch (not expected): continue as asked.
+                params = {**params, **continuation}
+    log.info(
+        "%s: %d of %d users edited since %s (%d requests)",
+        host_of(site),
+        len(seen),
+        len(names),
+        format_moment(since),
+        requests,
+    )
+    return seen
+
+
+def fetch_editor_figures(
+    sites: Sequence[APISite],
+    users: Sequence[str],
+    window: Window,
+    now: datetime,
+    delays: Sequence[timedelta] = RETENTION_DELAYS,
+) -> EditorFigures:
+    """New and retained editors of a program over its listed wikis, in few requests.
+
+    Registrations are asked on every wiki (the earliest counts). Contributions are asked
+    only for new editors, only for delays whose moment has passed, latest delay first: an
+    edit after ``end + 30 days`` is also after ``end + 7 days``, so the earlier delay asks
+    only about those not yet found, and each wiki only about those no earlier wiki showed.
+    """
+    per_site = [fetch_registrations(site, users) for site in sites]
+    registrations = earliest_registrations(per_site)
+    new = new_editors(registrations, window)
+    edited: dict[timedelta, set[str]] = {}
+    found: set[str] = set()
+    for delay in sorted(delays, reverse=True):
+        if not new or not retention_known(window, delay, now):
+            continue
+        since = retention_moment(window, delay)
+        for site, local in zip(sites, per_site, strict=True):
+            ask = [user for user in sorted(new) if user in local and user not in found]
+            if ask:
+                found |= fetch_edited_since(site, ask, since)
+        edited[delay] = set(found)
+    return editor_figures(registrations, edited, window, now, delays)
+
+
+# -- pages ------------------------------------------------------------------------------------
 
 
 def _subcategories(site: APISite, categories: Sequence[str], depth: int) -> set[str]:
@@ -119,9 +176,8 @@ def _subcategories(site: APISite, categories: Sequence[str], depth: int) -> set[
     for _ in range(depth):
         below: set[str] = set()
         for title in sorted(level):
-            params = {"list": "categorymembers", "cmtitle": title, "cmtype": "subcat"}
-            for answer in api_query(site, {**params, "cmlimit": "max"}):
-                below.update(str(m["title"]) for m in answer.get("categorymembers", []))
+            for answer in run_query(site, queries.subcategories_request(title)):
+                below |= queries.read_members(answer)
         level = below - found
         found |= below
         if not level:
@@ -132,17 +188,13 @@ def _subcategories(site: APISite, categories: Sequence[str], depth: int) -> set[
 def _article_ids(site: APISite, titles: Sequence[str]) -> set[int]:
     ids: set[int] = set()
     for batch in chunks(list(titles), batch_limit(site)):
-        for answer in api_query(site, {"prop": "info", "titles": batch, "redirects": 1}):
-            ids.update(int(p["pageid"]) for p in answer.get("pages", []) if "pageid" in p)
+        for answer in run_query(site, queries.page_ids_request(batch)):
+            ids |= queries.read_page_ids(answer)
     return ids
 
 
 def fetch_pages(site: APISite, pageids: Iterable[int], scope: Scope) -> dict[int, PageState]:
-    """The current state of pages (title, redirect, missing, in scope), in batches.
-
-    Scope membership is asked in the same requests (``clcategories``, ``tltemplates``) so
-    that whole categories are never enumerated.
-    """
+    """The current state of pages (title, redirect, missing, in scope), in batches."""
     ids = sorted(set(pageids))
     if not ids:
         return {}
@@ -153,44 +205,60 @@ def fetch_pages(site: APISite, pageids: Iterable[int], scope: Scope) -> dict[int
     templates = [f"Template:{name}" for name in scope.templates]
     article_ids = _article_ids(site, scope.articles) if scope.articles else set()
     limit = batch_limit(site)
-    props = ["info"]
-    extra: dict[str, Any] = {}
-    if categories:
-        props.append("categories")
-        extra.update(clcategories=categories[:limit], cllimit="max")
-        if len(categories) > limit:
-            log.warning("scope has %d categories; only the first %d count", len(categories), limit)
-    if templates:
-        props.append("templates")
-        extra.update(tltemplates=templates[:limit], tllimit="max")
+    if len(categories) > limit:
+        log.warning("scope has %d categories; only the first %d count", len(categories), limit)
 
     found: dict[int, dict[str, Any]] = {}
     for batch in chunks(ids, limit):
-        for answer in api_query(site, {"prop": "|".join(props), "pageids": batch, **extra}):
-            for page in answer.get("pages", []):
-                merged = found.setdefault(int(page["pageid"]), {"hits": 0})
-                merged.update(
-                    {k: v for k, v in page.items() if k not in {"categories", "templates"}}
-                )
-                merged["hits"] += len(page.get("categories", [])) + len(page.get("templates", []))
+        params = queries.page_states_request(batch, categories[:limit], templates[:limit])
+        for answer in run_query(site, params):
+            queries.merge_page_states(found, answer)
 
-    states = {}
-    for pageid, page in found.items():
-        in_scope = scope.is_everything or pageid in article_ids or page["hits"] > 0
-        states[pageid] = PageState(
+    return {
+        pageid: PageState(
             pageid=pageid,
             namespace=int(page.get("ns", 0)),
             title=str(page.get("title", "")),
             redirect=bool(page.get("redirect", False)),
             deleted=bool(page.get("missing", False)),
-            in_scope=in_scope,
+            in_scope=scope.is_everything or pageid in article_ids or page["hits"] > 0,
         )
-    return states
+        for pageid, page in found.items()
+    }
 
 
-#: How far back an incremental fetch reaches before the last one: revisions can become
-#: visible a little after their timestamp (replication lag, saves in the same second).
-OVERLAP = timedelta(minutes=5)
+def fetch_file_usage(site: APISite, file_titles: Iterable[str]) -> dict[str, set[str]]:
+    """For each file title (``File:X.png``), the main-namespace pages of ``site`` using it.
+
+    MediaWiki records a page's use of a file by the file's name (``imagelinks``), whether
+    the file lives on the same wiki or on a shared repository such as Commons; so each
+    listed wiki is asked about the files by title, wherever they were uploaded. Every given
+    title is in the answer (an unused file maps to an empty set), under the title as given.
+    """
+    titles = list(dict.fromkeys(file_titles))
+    usage: dict[str, set[str]] = {title: set() for title in titles}
+    for batch in chunks(titles, batch_limit(site)):
+        given = {title: title for title in batch}
+        for answer in run_query(site, queries.file_usage_request(batch)):
+            queries.read_file_usage(answer, given, usage)
+    log.info(
+        "%s: %d of %d files used on %d main-namespace pages",
+        host_of(site),
+        sum(1 for pages in usage.values() if pages),
+        len(titles),
+        count_file_usage({host_of(site): usage}),
+    )
+    return usage
+
+
+def recent_activity(site: APISite, since: datetime, after_id: int) -> RecentActivity:
+    """Who edited ``site`` and which titles changed since ``since`` and after change
+    ``after_id``, the bot's own changes left out."""
+    params = queries.recent_changes_request(since, str(site.username()))
+    return queries.read_recent_changes(run_query(site, params), after_id)
+
+
+# -- one program on one wiki ------------------------------------------------------------------
 
 
 def fetch_wiki(

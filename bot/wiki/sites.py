@@ -1,4 +1,7 @@
-"""Finding a wiki from the host name a program page gives, and talking to its API."""
+"""Finding a wiki from the host name a program page gives, and running queries on it.
+
+Every request goes through Pywikibot's Request, so maxlag, retries and the throttle apply.
+"""
 
 from __future__ import annotations
 
@@ -75,26 +78,25 @@ def batch_limit(site: APISite) -> int:
     return 500 if site.has_right("apihighlimits") else 50
 
 
-def api_query(site: APISite, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Run a query and its continuations, yielding each answer's ``query`` part.
+def query_once(site: APISite, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One ``action=query`` request: its ``query`` part and its continuation ({} at the end)."""
+    request = {"action": "query", "formatversion": 2, "continue": "", **params}
+    try:
+        answer = site.simple_request(**request).submit()
+    except PywikibotError as error:
+        raise WikiAccessError(f"{host_of(site)}: {error}") from error
+    return answer.get("query", {}), dict(answer.get("continue", {}))
 
-    Goes through Pywikibot's Request, so maxlag, retries and the throttle apply.
-    """
-    request_params: dict[str, Any] = {
-        "action": "query",
-        "formatversion": 2,
-        "continue": "",
-        **params,
-    }
+
+def run_query(site: APISite, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Run a query and its continuations, yielding each answer's ``query`` part."""
+    request = dict(params)
     while True:
-        try:
-            answer = site.simple_request(**request_params).submit()
-        except PywikibotError as error:
-            raise WikiAccessError(f"{host_of(site)}: {error}") from error
-        yield answer.get("query", {})
-        if "continue" not in answer:
+        answer, continuation = query_once(site, request)
+        yield answer
+        if not continuation:
             return
-        request_params.update(answer["continue"])
+        request.update(continuation)
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

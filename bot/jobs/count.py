@@ -1,0 +1,198 @@
+"""Counting a program: every listed wiki fetched (only what changed, where the store says
+what was counted before), the figures computed by the pure metrics, and what was counted
+remembered for the next count."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pywikibot.site import APISite
+
+from bot.core.contributions import WikiRecords
+from bot.core.editors import RETENTION_DELAYS
+from bot.core.errors import ProgramsBotError, UnknownWikiError
+from bot.core.extras import Extras, article_first_days, count_file_usage
+from bot.core.metrics import Outcomes, compute_outcomes
+from bot.core.model import Notice, ProgramDetails, ProgramPage, Window
+from bot.core.settings import BotConfig
+from bot.store import FetchMark, Store
+from bot.wiki.fetch import check_users, fetch_editor_figures, fetch_file_usage, fetch_wiki
+from bot.wiki.pageviews import source_for, user_agent_with_contact, views_since
+from bot.wiki.sites import host_of, site_for_host
+
+log = logging.getLogger(__name__)
+
+RETENTION_7, RETENTION_30 = RETENTION_DELAYS
+
+
+@dataclass(frozen=True)
+class Computation:
+    """Figures and notices for one program, and what to remember for the next count."""
+
+    outcomes: Outcomes | None
+    notices: tuple[Notice, ...]
+    records: tuple[WikiRecords, ...]
+    #: Per wiki: when its fetch started, for what, and what it found (for the next one).
+    marks: tuple[tuple[str, FetchMark], ...] = ()
+    #: The extra figures (full counts only; None: keep what the page has).
+    extras: Extras | None = None
+
+
+def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
+    """What an incremental fetch depends on (the listed names, the window, the scope);
+    when it changes, the next fetch is full."""
+    parts = [*sorted(users), repr(details.window), repr(details.scope)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def compute_extras(
+    sites: Mapping[str, APISite],
+    outcomes: Outcomes,
+    records: Sequence[WikiRecords],
+    window: Window,
+    now: datetime,
+    *,
+    pageview_urls: Mapping[str, str | None] | None = None,
+    contact: str = "",
+) -> Extras | None:
+    """The extra figures, or None when a wiki could not answer (they are then left out)."""
+    try:
+        editors = fetch_editor_figures(list(sites.values()), outcomes.participants, window, now)
+        files = sorted({u.title for r in records for u in r.uploads})
+        usage = {
+            host: fetch_file_usage(site, files) if files else {} for host, site in sites.items()
+        }
+        views: int | None = None
+        per_article: dict[tuple[str, str], int] = {}
+        agent = user_agent_with_contact(contact) if contact else None
+        for wiki_records in records:
+            base = (pageview_urls or {}).get(wiki_records.wiki)
+            source = (
+                source_for(wiki_records.wiki, base, user_agent=agent)
+                if agent
+                else source_for(wiki_records.wiki, base)
+            )
+            counted = views_since(
+                source, wiki_records.wiki, article_first_days(wiki_records, window), now.date()
+            )
+            if counted is not None:
+                views = (views or 0) + sum(counted.values())
+                per_article.update({(wiki_records.wiki, t): n for t, n in counted.items()})
+    except ProgramsBotError as error:
+        log.warning("extra figures left out this time: %s", error)
+        return None
+    return Extras(
+        new_editors=len(editors.new),
+        retained_7=editors.count(RETENTION_7),
+        retained_30=editors.count(RETENTION_30),
+        file_usage=count_file_usage(usage),
+        pageviews=views,
+        editors=editors,
+        article_views=per_article,
+    )
+
+
+class ProgramCounter:
+    """Counts programs against the wikis, with what the store remembers."""
+
+    def __init__(self, store: Store, config: BotConfig | None = None) -> None:
+        self.store = store
+        self.config = config or BotConfig()
+
+    def count(
+        self,
+        program: ProgramPage,
+        key: str,
+        *,
+        full: bool = True,
+        private: Iterable[str] = (),
+    ) -> Computation:
+        """Fetch every listed wiki and compute the figures (pure metrics at the end).
+
+        With ``full`` False, a wiki fetched before for the same participants, window and
+        scope is only asked what happened since (see fetch_wiki). ``private``
+        participants count in the totals only: they have no row to write.
+        """
+        notices = list(program.notices)
+        details = program.details
+        if details.window is None:
+            return Computation(None, tuple(notices), ())
+        listed = list(program.listed)
+        listed += [name for name in private if name not in listed]
+        exists_somewhere: set[str] = set()
+        invalid: set[str] = set()
+        records = []
+        marks = []
+        sites: dict[str, APISite] = {}
+        for host in details.wikis:
+            try:
+                site = site_for_host(host)
+                sites[host_of(site)] = site
+            except UnknownWikiError as error:
+                log.warning("%s", error)
+                notices.append(Notice("unknown-wiki", (host,)))
+                continue
+            started = datetime.now(UTC)
+            wiki = host_of(site)
+            fprint = fingerprint(listed, details)
+            mark = None if full else self.store.fetch_mark(key, wiki)
+            since = None
+            if mark is not None and mark.fingerprint == fprint:
+                # Same names, window and scope as last time: the accounts found then
+                # still hold (a new account is found by the next full recount).
+                since, existing, bad = mark.fetched_until, mark.existing, mark.invalid
+            else:
+                users = check_users(site, listed)
+                existing, bad = users.existing, users.invalid
+            exists_somewhere |= existing
+            invalid |= bad
+            remembered, remembered_pages = self.store.remembered(key, wiki)
+            records.append(
+                fetch_wiki(
+                    site,
+                    existing,
+                    details.window,
+                    details.scope,
+                    remembered,
+                    remembered_pages,
+                    since=since,
+                    remembered_uploads=self.store.remembered_uploads(key, wiki) if since else (),
+                )
+            )
+            marks.append((wiki, FetchMark(started, fprint, existing, bad)))
+        if records:
+            for name in program.listed:  # never name a private participant
+                if name in invalid:
+                    notices.append(Notice("invalid-user", (name,)))
+                elif name not in exists_somewhere:
+                    notices.append(Notice("unknown-user", (name,)))
+            counted = [name for name in listed if name in exists_somewhere]
+        else:
+            counted = listed
+        outcomes = compute_outcomes(counted, details.window, records)
+        extras = None
+        if full and sites:
+            extras = compute_extras(
+                sites,
+                outcomes,
+                records,
+                details.window,
+                datetime.now(UTC),
+                pageview_urls={h: self.config.wiki(h).pageviews_url for h in sites},
+            )
+        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks), extras)
+
+    def remember(self, key: str, computation: Computation) -> None:
+        """Keep what was counted, for the next (incremental) count and for campaigns."""
+        # One transaction: a process killed here leaves the last count's records and
+        # marks, or these, never a mixture.
+        self.store.remember_refresh(
+            key,
+            [(r.wiki, r.revisions, r.pages, r.uploads) for r in computation.records],
+            computation.marks,
+        )
+        log.info("remembered what [[%s]] counted", key)

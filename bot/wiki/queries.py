@@ -1,0 +1,285 @@
+"""The Action API requests the bot makes, each split into building the request and reading
+its answer: pure functions, so requests can be merged and every reading tested alone.
+
+A builder returns the parameters of one ``action=query`` request (bot.wiki.sites adds
+``action``, ``formatversion=2`` and the continuation); a reader takes the ``query`` part of
+one answer. Names are compared as MediaWiki normalizes them; readers that are given the
+names as asked answer with those names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core.contributions import MAIN_NAMESPACE, Revision, Upload
+from bot.core.dates import format_moment
+from bot.core.model import Window
+from bot.core.titles import normalize_title
+
+Params = dict[str, Any]
+Answer = Mapping[str, Any]
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def as_asked(names: Iterable[str]) -> dict[str, str]:
+    """Normalized name -> the name as asked, to answer with the caller's names."""
+    return {normalize_title(name): name for name in names}
+
+
+# -- accounts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserCheck:
+    """Which names have an account on a wiki, which are missing, and which are invalid."""
+
+    existing: frozenset[str]
+    missing: frozenset[str]
+    invalid: frozenset[str]
+
+
+def users_request(names: Sequence[str], *, registration: bool = False) -> Params:
+    """``list=users`` for a batch of names (and their registration dates)."""
+    params: Params = {"list": "users", "ususers": list(names)}
+    if registration:
+        params["usprop"] = "registration"
+    return params
+
+
+def read_user_check(answer: Answer, asked: Mapping[str, str]) -> UserCheck:
+    """Existing, missing and invalid names among those asked."""
+    existing, missing, invalid = set(), set(), set()
+    for user in answer.get("users", []):
+        name = normalize_title(str(user.get("name", "")))
+        original = asked.get(name, name)
+        if user.get("invalid"):
+            invalid.add(original)
+        elif user.get("missing"):
+            missing.add(original)
+        else:
+            existing.add(original)
+    return UserCheck(frozenset(existing), frozenset(missing), frozenset(invalid))
+
+
+def read_registrations(answer: Answer, asked: Mapping[str, str]) -> dict[str, datetime | None]:
+    """Each existing user's registration (None: too old to be recorded); missing and
+    invalid names left out."""
+    found: dict[str, datetime | None] = {}
+    for user in answer.get("users", []):
+        if user.get("missing") or user.get("invalid") or "name" not in user:
+            continue
+        name = normalize_title(str(user["name"]))
+        registration = user.get("registration")
+        found[asked.get(name, name)] = _time(registration) if registration else None
+    return found
+
+
+# -- contributions and uploads ----------------------------------------------------------------
+
+
+def contributions_request(users: Sequence[str], window: Window) -> Params:
+    """``list=usercontribs`` for a batch of users over the window, what the figures need."""
+    return {
+        "list": "usercontribs",
+        "ucuser": list(users),
+        "ucstart": format_moment(window.start),
+        "ucend": format_moment(window.end),
+        "ucdir": "newer",
+        "ucprop": "ids|title|timestamp|sizediff|flags",
+        "uclimit": "max",
+    }
+
+
+def read_contributions(answer: Answer) -> list[Revision]:
+    """The revisions of one usercontribs answer."""
+    return [
+        Revision(
+            revid=int(row["revid"]),
+            user=normalize_title(row["user"]),
+            pageid=int(row["pageid"]),
+            namespace=int(row["ns"]),
+            title=str(row["title"]),
+            timestamp=_time(row["timestamp"]),
+            sizediff=int(row.get("sizediff", 0)),
+            new=bool(row.get("new", False)),
+        )
+        for row in answer.get("usercontribs", [])
+    ]
+
+
+def edited_since_request(users: Sequence[str], since: datetime) -> Params:
+    """``list=usercontribs`` from ``since`` on, timestamps only: who edited at all."""
+    return {
+        "list": "usercontribs",
+        "ucuser": list(users),
+        "ucstart": format_moment(since),
+        "ucdir": "newer",
+        "ucprop": "timestamp",
+        "uclimit": "max",
+    }
+
+
+def read_editors(answer: Answer, asked: Mapping[str, str]) -> set[str]:
+    """The users with at least one row in a usercontribs answer, as asked."""
+    return {
+        asked.get(name, name)
+        for name in (
+            normalize_title(str(row.get("user", ""))) for row in answer.get("usercontribs", [])
+        )
+    }
+
+
+def upload_log_request(window: Window) -> Params:
+    """``list=logevents`` for the window's whole upload log: it takes a single ``leuser``,
+    so one read of the log serves every participant."""
+    return {
+        "list": "logevents",
+        "letype": "upload",
+        "lestart": format_moment(window.start),
+        "leend": format_moment(window.end),
+        "ledir": "newer",
+        "leprop": "user|title|timestamp|type",
+        "lelimit": "max",
+    }
+
+
+def read_uploads(answer: Answer, users: Iterable[str]) -> list[Upload]:
+    """New files (``upload/upload``, not overwrites) uploaded by these users."""
+    wanted = set(users)
+    uploads = []
+    for event in answer.get("logevents", []):
+        user = normalize_title(str(event.get("user", "")))
+        if event.get("action") == "upload" and user in wanted and "title" in event:
+            uploads.append(Upload(user, str(event["title"]), _time(event["timestamp"])))
+    return uploads
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+def subcategories_request(category: str) -> Params:
+    """``list=categorymembers``: the subcategories of one category (full title)."""
+    return {"list": "categorymembers", "cmtitle": category, "cmtype": "subcat", "cmlimit": "max"}
+
+
+def read_members(answer: Answer) -> set[str]:
+    """The titles of a categorymembers answer."""
+    return {str(member["title"]) for member in answer.get("categorymembers", [])}
+
+
+def page_ids_request(titles: Sequence[str]) -> Params:
+    """``prop=info`` by title, redirects followed: the page ids of articles named by title."""
+    return {"prop": "info", "titles": list(titles), "redirects": 1}
+
+
+def read_page_ids(answer: Answer) -> set[int]:
+    """The ids of the existing pages of an answer."""
+    return {int(page["pageid"]) for page in answer.get("pages", []) if "pageid" in page}
+
+
+def page_states_request(
+    pageids: Sequence[int], categories: Sequence[str] = (), templates: Sequence[str] = ()
+) -> Params:
+    """``prop=info`` for a batch of page ids (namespace, title, redirect, missing), with
+    membership in the scope's categories and templates asked in the same request, so that
+    whole categories are never enumerated."""
+    props = ["info"]
+    params: Params = {"pageids": list(pageids)}
+    if categories:
+        props.append("categories")
+        params.update(clcategories=list(categories), cllimit="max")
+    if templates:
+        props.append("templates")
+        params.update(tltemplates=list(templates), tllimit="max")
+    return {"prop": "|".join(props), **params}
+
+
+def merge_page_states(found: dict[int, dict[str, Any]], answer: Answer) -> None:
+    """Add one answer's pages to ``found`` (page id -> fields and ``hits``, the number of
+    scope categories and templates seen): a page's categories and templates may come in
+    several continued answers."""
+    for page in answer.get("pages", []):
+        merged = found.setdefault(int(page["pageid"]), {"hits": 0})
+        merged.update({k: v for k, v in page.items() if k not in {"categories", "templates"}})
+        merged["hits"] += len(page.get("categories", [])) + len(page.get("templates", []))
+
+
+def file_usage_request(files: Sequence[str]) -> Params:
+    """``prop=fileusage`` for a batch of file titles: main-namespace pages, no redirects."""
+    return {
+        "prop": "fileusage",
+        "titles": list(files),
+        "fuprop": "title",
+        "funamespace": MAIN_NAMESPACE,
+        "fushow": "!redirect",
+        "fulimit": "max",
+    }
+
+
+def read_file_usage(answer: Answer, given: dict[str, str], usage: dict[str, set[str]]) -> None:
+    """Add one answer's users of each file to ``usage``, under the file title as given.
+
+    The API answers under its own form of a title (the namespace in the wiki's language,
+    first letter upper-case, spaces) and says which title it normalized to which:
+    ``given`` (the API's title -> the title as given) learns those pairs.
+    """
+    for entry in answer.get("normalized", []):
+        if entry.get("from") in given:
+            given[str(entry["to"])] = given[entry["from"]]
+    for page in answer.get("pages", []):
+        title = str(page.get("title", ""))
+        users = usage.setdefault(given.get(title, title), set())
+        users.update(
+            str(user["title"])
+            for user in page.get("fileusage", [])
+            if int(user.get("ns", MAIN_NAMESPACE)) == MAIN_NAMESPACE
+        )
+
+
+# -- recent changes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecentActivity:
+    """Who edited and which titles changed, and the newest change id seen."""
+
+    users: frozenset[str]
+    titles: frozenset[str]
+    newest: int
+
+
+def recent_changes_request(since: datetime, bot_user: str) -> Params:
+    """``list=recentchanges`` from ``since`` on, the bot's own changes left out: its
+    statistics edits must not make their page due again."""
+    return {
+        "rcexcludeuser": bot_user,
+        "list": "recentchanges",
+        "rcstart": format_moment(since),
+        "rcdir": "newer",
+        "rcprop": "user|title|ids",
+        "rctype": "edit|new|log",
+        "rclimit": "max",
+    }
+
+
+def read_recent_changes(answers: Iterable[Answer], after_id: int) -> RecentActivity:
+    """Users and titles of the changes after change ``after_id`` (timestamps have
+    one-second resolution, so the id tells which of a second's changes were seen)."""
+    users: set[str] = set()
+    titles: set[str] = set()
+    newest = after_id
+    for answer in answers:
+        for change in answer.get("recentchanges", []):
+            rcid = int(change.get("rcid", 0))
+            if rcid <= after_id:
+                continue
+            newest = max(newest, rcid)
+            users.add(normalize_title(str(change.get("user", ""))))
+            titles.add(str(change.get("title", "")))
+    return RecentActivity(frozenset(users), frozenset(titles), newest)
