@@ -140,7 +140,8 @@ def run_sandbox(directory: str | None, *, stop: bool = False) -> int:
     url = f"{farm.content.index_url}?title={quote(PROGRAM_TITLE.replace(' ', '_'))}"
     print(f"\nThe program page: {url}")
     print(f"Run the bot yourself: PYWIKIBOT_DIR={config_dir} .venv/bin/programs-bot refresh --all")
-    print("Stop the wikis with: bash .ci/sandbox --stop")
+    where = "" if directory is None else f" --dir {root}"
+    print(f"Stop the wikis with: bash .ci/sandbox{where} --stop")
     return refreshed.returncode
 
 
