@@ -38,6 +38,15 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     assert version == "0003"
 
 
+def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
+    fresh = Store(store_url, migrate=False)
+    assert fresh.pending_migrations() == ["0001", "0002", "0003"]
+    with fresh.engine.connect() as conn:  # nothing was created by asking
+        assert not conn.dialect.has_table(conn, "api_tokens")
+    fresh.migrate()
+    assert fresh.pending_migrations() == []
+
+
 def test_remembered_revisions_round_trip(store: Store) -> None:
     rev = Revision(7, "Alice", 3, 0, "Ada Lovelace", NOW, 120, True)
     page = PageState(3, 0, "Ada Lovelace", redirect=False, deleted=True, in_scope=True)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin, get_type_h
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -47,6 +49,12 @@ R = TypeVar("R", bound="DataclassInstance")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
 def default_url(base_dir: Path) -> str:
     """The store's URL: ``PROGRAMS_BOT_DB`` or a SQLite file in ``base_dir``."""
     return os.environ.get("PROGRAMS_BOT_DB") or f"sqlite:///{base_dir / 'programs-bot.sqlite'}"
@@ -69,11 +77,23 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is there)."""
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def pending_migrations(self) -> list[str]:
+        """The migrations this database still lacks, oldest first (none: up to date)."""
+        scripts = ScriptDirectory.from_config(_alembic_config())
+        try:
+            with self.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except SQLAlchemyError as error:
+            raise StoreError(f"the store cannot be read: {error}") from error
+        missing = [
+            script.revision for script in scripts.iterate_revisions("head", current or "base")
+        ]
+        return list(reversed([revision for revision in missing if revision != current]))
 
     def _record(self, record: type[R], query: Select[Any]) -> R | None:
         """The first row ``query`` finds, as a ``record``."""
