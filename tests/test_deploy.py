@@ -65,3 +65,32 @@ def test_deploy_in_german_with_the_gadget(wikis: Farm) -> None:
         "AND rc_title LIKE 'Gadget-%'"
     )
     assert rows[0] == (4, 4)  # script, style, description, section: all bot edits
+
+
+def test_the_gadgets_pages_are_not_programs(wikis: Farm) -> None:
+    """The gadget's style sheet names {{Program details}} in a comment, and the wiki records
+    it as using the template; refresh --all must not take it for a program page."""
+    import os
+    import subprocess
+    import sys
+
+    from bot.wiki.discovery import program_pages
+
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    deploy(site, api_url="https://programs-bot.example.org")
+    style = "MediaWiki:Gadget-programs-bot.css"
+    template = pywikibot.Page(site, "Template:Program details")
+    users = [p.title() for p in template.getReferences(only_template_inclusion=True)]
+    assert style in users  # what the wiki's own link tables say
+    assert style not in [page.title() for page in program_pages(site)]
+
+    everything = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "refresh", "--all"],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=300,
+        check=False,
+    )
+    assert everything.returncode == 0, everything.stderr
+    assert style not in everything.stderr

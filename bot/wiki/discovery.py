@@ -24,8 +24,10 @@ def names_of(template: str) -> list[str]:
 
 def pages_using(site: APISite, template: str, *, content: bool = False) -> list[pywikibot.Page]:
     """Pages using the template ``template`` (a canonical name) under any of its names,
-    each once, sorted by title; template pages (documentation examples) left out. With
-    ``content`` their texts come along, in the same batched requests."""
+    each once, sorted by title. Template pages (documentation examples) are left out, and
+    pages that are not wikitext: a style sheet or a script that names the template in a
+    comment is recorded as using it, but is no program. With ``content`` their texts come
+    along, in the same batched requests."""
     found: dict[str, pywikibot.Page] = {}
     for name in names_of(template):
         page = pywikibot.Page(site, name, ns=TEMPLATE_NAMESPACE)
@@ -34,7 +36,8 @@ def pages_using(site: APISite, template: str, *, content: bool = False) -> list[
         except PywikibotError as error:
             raise WikiAccessError(f"cannot list the pages using {name}: {error}") from error
         for user in using:
-            if user.namespace() != TEMPLATE_NAMESPACE:
+            # The generator's page info carries the content model: no request per page.
+            if user.namespace() != TEMPLATE_NAMESPACE and user.content_model == "wikitext":
                 found.setdefault(user.title(), user)
     return [found[title] for title in sorted(found)]
 
