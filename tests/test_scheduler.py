@@ -265,3 +265,42 @@ def test_programs_are_discovered_on_every_configured_wiki(wikis: Farm, store: St
         (wikis.content.host, "Content Wiki:Here"),
         (wikis.media.host, "Media Commons:There"),
     }
+
+
+def test_a_program_fixed_by_its_organizer_is_refreshed_in_the_next_cycle(
+    wikis: Farm, store: Store, scheduler: Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page whose dates cannot be read is put off (phase final); the organizer's fix is
+    seen in recent changes and the page is refreshed in the very next cycle. A listed host
+    no family serves is warned about once, not on every cycle."""
+    admin = wikis.content.admin_client()
+    title = "Content Wiki:Broken dates"
+    broken = (
+        program(wikis, ["Alice"])
+        .replace("|start=", "|start=not ")
+        .replace(
+            f"|wikis={wikis.content.host}", f"|wikis={wikis.content.host}, unknown.example.org"
+        )
+    )
+    admin.edit(title, broken)
+    wikis.content.client("Alice").edit("Alice's draft", "One.")
+    assert scheduler.discover() == 1
+    assert scheduler.cycle().refreshed == 1
+    entry = store.schedule_entry(wikis.content.host, title)
+    assert entry is not None and entry.phase == "final"
+    assert entry.next_due > datetime.now(UTC) + timedelta(days=6)
+    assert "{{Program notice" in (admin.get_text(title) or "")
+
+    admin.edit(title, broken.replace("|start=not ", "|start="))
+    with caplog.at_level("WARNING", logger="bot.jobs.scheduler"):
+        fixed = scheduler.cycle()
+        assert fixed.active == 1 and fixed.refreshed == 1
+        scheduler.cycle()
+        scheduler.cycle()
+    entry = store.schedule_entry(wikis.content.host, title)
+    assert entry is not None and entry.phase == "running"
+    assert edits_of(admin.get_text(title) or "", "Alice") == "1"
+    watching = [r for r in caplog.records if r.name == "bot.jobs.scheduler"]
+    assert [r.getMessage().split(":")[0] for r in watching] == [
+        "recent changes of unknown.example.org not watched"
+    ]

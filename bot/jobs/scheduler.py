@@ -29,7 +29,7 @@ from bot.core.cadence import (
     phase_of,
 )
 from bot.core.dates import format_moment
-from bot.core.errors import ProgramsBotError
+from bot.core.errors import ProgramsBotError, UnknownWikiError
 from bot.core.exports import campaign_tables, live_report, program_tables
 from bot.core.messages import Messages
 from bot.core.settings import BotConfig
@@ -94,6 +94,12 @@ class Scheduler:
         # Where each wiki's recent changes were last read up to, by time and change id
         # (this process only: a new process starts a little in the past).
         self.watched: dict[str, tuple[datetime, int]] = {}
+        #: Listed hosts no Pywikibot family serves (warned about once).
+        self.unknown: set[str] = set()
+        #: Pages someone else edited since this process last refreshed them: their figures
+        #: may be written at once (an organizer who fixed a date sees the result), whatever
+        #: the edit cadence says.
+        self.changed: set[tuple[str, str]] = set()
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -160,28 +166,38 @@ class Scheduler:
         return done
 
     def watch_activity(self) -> int:
-        """Bring forward programs whose participants edited (or whose page changed).
+        """Bring forward pages someone changed, in any phase (an organizer fixing a date
+        makes a program with unusable dates count again), and programs whose participants
+        edited while they run or are about to.
 
         One ``list=recentchanges`` request per wiki per cycle covers every program on it.
         """
         now = self.clock()
-        entries = [e for e in self.store.schedule_entries() if e.phase in (RUNNING, UPCOMING)]
         by_wiki: dict[str, list[ScheduleEntry]] = {}
-        for entry in entries:
-            for wiki in {*entry.wikis, entry.wiki}:
+        for entry in self.store.schedule_entries():
+            for wiki in {entry.wiki, *(entry.wikis if _active(entry) else ())}:
                 by_wiki.setdefault(wiki, []).append(entry)
         brought = 0
         for wiki, watching in by_wiki.items():
             since, last_id = self.watched.get(wiki, (now - timedelta(minutes=10), 0))
             try:
                 activity = recent_activity(site_for_host(wiki), since, last_id)
+            except UnknownWikiError as error:
+                # A configuration problem: said once, not on every cycle.
+                if wiki not in self.unknown:
+                    self.unknown.add(wiki)
+                    log.warning("recent changes of %s not watched: %s", wiki, error)
+                continue
             except ProgramsBotError as error:
                 log.warning("recent changes of %s unavailable: %s", wiki, error)
                 continue
             self.watched[wiki] = (now, max(last_id, activity.newest))
             for entry in watching:
                 edited_page = wiki == entry.wiki and entry.title in activity.titles
-                if edited_page or activity.users & set(entry.participants):
+                edited_by = _active(entry) and activity.users & set(entry.participants)
+                if edited_page:
+                    self.changed.add((entry.wiki, entry.title))
+                if edited_page or edited_by:
                     brought += self.store.make_due(entry.wiki, [entry.title], now)
         return brought
 
@@ -208,7 +224,9 @@ class Scheduler:
                 or entry.last_refreshed is None
                 or (now - entry.last_refreshed >= self.cadence.full_every)
             )
-            edit = may_edit(entry.last_page_edit, now, self.cadence, manual)
+            changed = (entry.wiki, entry.title) in self.changed
+            edit = may_edit(entry.last_page_edit, now, self.cadence, manual or changed)
+            self.changed.discard((entry.wiki, entry.title))
             refresher = Refresher(
                 self.store,
                 messages=self.messages,
@@ -330,3 +348,8 @@ class Scheduler:
                 log.exception("job %s failed", getattr(job, "__name__", job))
 
         return run
+
+
+def _active(entry: ScheduleEntry) -> bool:
+    """Whether participants' edits matter now: the program runs or is about to."""
+    return entry.phase in (RUNNING, UPCOMING)
