@@ -70,3 +70,37 @@ def test_extra_figures_on_a_full_refresh(wikis: Farm, tmp_path: Path) -> None:
         text = wikis.content.admin_client().get_text(TITLE) or ""
         assert current_outcomes_param(text, "pageviews") == "7"
         assert views.request_count == asked
+
+
+def test_a_first_count_writes_every_field_so_the_scheduler_has_nothing_to_add(
+    wikis: Farm, tmp_path: Path
+) -> None:
+    """``refresh`` counts incrementally once a page was counted; its first count fetches
+    everything, so it writes the extra figures too, and the scheduler's first (full) refresh
+    of the page finds nothing to change."""
+    from bot.jobs.scheduler import Scheduler
+
+    today = datetime.now(UTC).date()
+    wikis.content.client("Alice").edit("First count article", "Text.")
+    admin = wikis.content.admin_client()
+    admin.edit(
+        TITLE,
+        "{{Program details\n"
+        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
+        f"|wikis={wikis.content.host}\n}}}}\n{{{{Participants table}}}}\n"
+        "{{Participant table row|username=Alice|joined=2026-11-01}}\n"
+        "{{End of participants table}}\n",
+    )
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    store = Store(f"sqlite:///{tmp_path / 'first.sqlite'}")
+    Refresher(store).refresh(pywikibot.Page(site, TITLE), full=False)
+    text = admin.get_text(TITLE) or ""
+    assert current_outcomes_param(text, "new_editors") == "1"
+    assert current_outcomes_param(text, "file_usage") == "0"
+    revid = admin.latest_revid(TITLE)
+
+    scheduler = Scheduler(store, site, worker_id="first-count")
+    assert scheduler.discover() == 1
+    cycle = scheduler.cycle()
+    assert cycle.refreshed == 1 and cycle.edited == 0
+    assert admin.latest_revid(TITLE) == revid

@@ -114,7 +114,9 @@ class ProgramCounter:
         """Fetch every listed wiki and compute the figures (pure metrics at the end).
 
         With ``full`` False, a wiki fetched before for the same participants, window and
-        scope is only asked what happened since (see fetch_wiki). ``private``
+        scope is only asked what happened since (see fetch_wiki). The extra figures are
+        asked when every wiki was fetched in full (asked to, or never counted before), so
+        a program's first count writes them whichever command made it. ``private``
         participants count in the totals only: they have no row to write.
         """
         notices = list(program.notices)
@@ -127,6 +129,7 @@ class ProgramCounter:
         invalid: set[str] = set()
         records = []
         marks = []
+        incremental = False
         sites: dict[str, APISite] = {}
         for host in details.wikis:
             try:
@@ -145,6 +148,7 @@ class ProgramCounter:
                 # Same names, window and scope as last time: the accounts found then
                 # still hold (a new account is found by the next full recount).
                 since, existing, bad = mark.fetched_until, mark.existing, mark.invalid
+                incremental = True
             else:
                 users = check_users(site, listed)
                 existing, bad = users.existing, users.invalid
@@ -175,7 +179,7 @@ class ProgramCounter:
             counted = listed
         outcomes = compute_outcomes(counted, details.window, records)
         extras = None
-        if full and sites:
+        if sites and not incremental:
             extras = compute_extras(
                 sites,
                 outcomes,
