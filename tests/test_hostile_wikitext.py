@@ -132,13 +132,30 @@ def without_block(
     return pairs
 
 
+#: What the bot adds to close a participants table that is never closed.
+TABLE_CLOSED = "\n{{End of participants table}}"
+
+
+def unclosed(new: str, old: str) -> list[str]:
+    """``new``, and when it has one end of the table more than ``old``, ``new`` without
+    each of its ends in turn: the one the bot added to close the table is among them."""
+    found = [new]
+    if new.count(TABLE_CLOSED) == old.count(TABLE_CLOSED) + 1:
+        at = -1
+        while (at := new.find(TABLE_CLOSED, at + 1)) >= 0:
+            found.append(new[:at] + new[at + len(TABLE_CLOSED) :])
+    return found
+
+
 def owned_only(old: str, new: str, old_block: str | None, new_block: str) -> bool:
-    """Whether ``new`` differs from ``old`` only in statistics parameters and the block."""
+    """Whether ``new`` differs from ``old`` only in statistics parameters and the block
+    (and, for a table that was never closed, one end of the table added)."""
     if new.count(new_block) != 1:
         return False
     return any(
         masked(a) == masked(b) and comments(a) == comments(b)
-        for a, b in without_block(old, new, old_block, new_block)
+        for candidate in unclosed(new, old)
+        for a, b in without_block(old, candidate, old_block, new_block)
     )
 
 

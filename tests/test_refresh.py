@@ -480,3 +480,48 @@ def test_an_organizer_edit_elsewhere_on_the_page_is_merged_not_overwritten(
     text = page_text(wikis.content, participant)
     assert text.endswith("After, with notes added meanwhile.")
     assert row_figures(text)["Alice"]["edits"] == "1"
+
+
+def test_rows_as_organizers_paste_them_are_counted_and_an_open_table_is_closed(
+    wikis: Farm,
+    participant: ParticipantFactory,
+    activity: None,
+    refresh: Callable[..., RefreshResult],
+) -> None:
+    """Names written as ``User:Alice`` or ``[[User:Bob|Bob]]`` count as Alice and Bob; a
+    facilitator with a row of their own is told about; a table left open is closed after
+    its last row, so the wiki renders the outcomes outside it."""
+    from test_templates import html_tree, install_templates, parse
+
+    install_templates(wikis)
+    admin = participant("Admin")
+    text = program_text(
+        wikis, ["User:Alice", "[[User:Bob|Bob]]", "Carol"], extra="|facilitators=Carol\n"
+    ).replace("{{End of participants table}}\n", "")
+    admin.edit(TITLE, text)
+    result = refresh()
+    assert result.saved_revid is not None
+    keys = {notice.key for notice in result.notices}
+    assert {"no-table-end", "facilitator-listed"} <= keys
+    assert "unknown-user" not in keys
+    new = page_text(wikis.content, participant)
+    start, end = window_of(new)
+    rows = row_figures(new)
+    for user in ("Alice", "Bob", "Carol"):
+        expected = {
+            name: 0
+            for name in ("edits", "articles_edited", "articles_created", "bytes_added", "uploads")
+        }
+        for wiki in wikis.wikis:
+            counts = db_counts(wiki, [user], start, end)
+            for name in expected:
+                expected[name] += getattr(counts, name)
+        assert rows[user] == {k: str(v) for k, v in expected.items()}, user
+    # The organizer's names are kept as written.
+    assert "username=[[User:Bob|Bob]]|" in new and "username=User:Alice|" in new
+
+    html = html_tree(parse(wikis.content.api_url, title=TITLE, text=new)["text"])
+    participants = html.find("table", "programs-bot-participants")
+    outcomes = html.find("table", "programs-bot-outcomes")
+    assert outcomes.ancestor("table") is None and participants.ancestor("table") is None
+    assert "After." not in participants.text()

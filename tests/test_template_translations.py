@@ -107,6 +107,7 @@ def test_mapping_has_the_agreed_shape(lang: str) -> None:
         "@metadata",
         "template_namespace",
         "category_namespace",
+        "user_namespace",
         "values",
         "templates",
     }
@@ -125,6 +126,7 @@ def test_english_maps_every_name_to_itself() -> None:
     english = mapping("en")
     assert english["template_namespace"] == "Template"
     assert english["category_namespace"] == "Category"
+    assert english["user_namespace"] == "User"
     assert english["values"] == {value: value for value in VALUES}
     for template, entry in english["templates"].items():
         assert entry["name"] == template

@@ -250,3 +250,52 @@ def test_new_numbers_change_only_bot_fields(case: tuple[str, list[str]], new: li
         rendered, PageUpdate({r.position: dict(r.stats) for r in page.rows}, BLOCK)
     )
     assert restored.replace("\n\n" + BLOCK, "", 1) == text
+
+
+def test_usernames_pasted_as_links_or_with_the_namespace_are_read_as_names() -> None:
+    from bot.core.pageformat import page_format
+
+    rows = "".join(
+        f"{{{{Participant table row|username={name}}}}}\n"
+        for name in ("User:Alice", "[[User:Bob|Bob]]", "[[ user:carol_x ]]", "user: Dave")
+    )
+    page = parse_program_page(
+        f"{DETAILS}\n{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}"
+    )
+    assert [row.username for row in page.rows] == ["Alice", "Bob", "Carol x", "Dave"]
+    assert not {n.key for n in page.notices} & {"row-without-username", "invalid-user"}
+    german = parse_program_page(
+        "{{Programmdetails|beginn=2026-11-01|ende=2026-11-30|wikis=de.wikipedia.org}}\n"
+        "{{Teilnehmertabelle}}\n{{Teilnehmerzeile|benutzername=[[Benutzer:Erik|Erik]]}}\n"
+        "{{Teilnehmerzeile|benutzername=User:Frida}}\n{{Ende der Teilnehmertabelle}}",
+        page_format("de"),
+    )
+    assert [row.username for row in german.rows] == ["Erik", "Frida"]
+
+
+def test_a_facilitator_with_a_row_of_their_own_gets_a_notice() -> None:
+    listed = PAGE.replace("|count_facilitators=yes", "|count_facilitators=no")
+    assert Notice("facilitator-listed", ("Bob",)) in parse_program_page(listed).notices
+    assert "facilitator-listed" not in notices_of(PAGE)  # counted as facilitators anyway
+
+
+def test_a_table_never_closed_is_closed_after_its_last_row() -> None:
+    text = PAGE.replace("{{End of participants table}}", "Prose after the rows.")
+    page = parse_program_page(text)
+    assert Notice("no-table-end", ("{{End of participants table}}",)) in page.notices
+    new = render_program_page(
+        text, PageUpdate({}, "{{Program outcomes}}\n{{End of program outcomes}}")
+    )
+    last_row = "{{Participant table row | username = Bob | joined = 2026-11-02 }}"
+    assert new.split(last_row, 1)[1].startswith(
+        "\n{{End of participants table}}\nProse after the rows."
+    )
+    reread = parse_program_page(new)
+    assert [row.username for row in reread.rows] == ["Alice", "Bob"]
+    assert "no-table-end" not in {n.key for n in reread.notices}
+    assert (
+        render_program_page(
+            new, PageUpdate({}, "{{Program outcomes}}\n{{End of program outcomes}}")
+        )
+        == new
+    )

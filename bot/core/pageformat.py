@@ -76,6 +76,7 @@ class PageFormat:
     lang: str = "en"
     template_namespace: str = "Template"
     category_namespace: str = "Category"
+    user_namespace: str = "User"
     local_names: Mapping[str, str] = field(default_factory=dict)
     local_params: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     local_values: Mapping[str, str] = field(default_factory=dict)
@@ -206,9 +207,10 @@ def _load(path: Traversable, lang: str) -> PageFormat:
         values = {str(k): str(v) for k, v in data.get("values", {}).items()}
         namespace = str(data.get("template_namespace", "Template"))
         categories = str(data.get("category_namespace", "Category"))
+        users = str(data.get("user_namespace", "User"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ConfigError(f"{path} is not a usable template translation: {error}") from error
-    return PageFormat(lang, namespace, categories, names, params, values)
+    return PageFormat(lang, namespace, categories, users, names, params, values)
 
 
 @cache

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mwparserfromhell.nodes import Template
+from mwparserfromhell.nodes import Template, Text
 from mwparserfromhell.nodes.extras import Parameter
 from mwparserfromhell.wikicode import Wikicode
 
@@ -33,6 +33,7 @@ from bot.core.wikitext import (
     read_only,
     set_param,
     single_line_value,
+    template_call,
     template_values,
     title_list,
     top_templates,
@@ -47,6 +48,21 @@ _NO = {"no", "n", "false", "0", ""}
 #: brace too few or too many), or whose statistics swallowed the lines after it.
 UNREADABLE_ROW = "unreadable-row"
 _USERNAME_IN_TEXT = re.compile(r"\|\s*username\s*=\s*([^|{}\n]*)")
+#: A link as organizers paste a user into a row: ``[[User:Alice|Alice]]``, ``[[User:Alice]]``.
+_LINK = re.compile(r"\[\[\s*([^\[\]|]*?)\s*(?:\|[^\[\]]*)?\]\]")
+
+
+def read_username(value: str, fmt: PageFormat) -> str:
+    """A participant's name as written in a row: the name itself, or as organizers paste
+    it, with the namespace (``User:Alice``) or as a link to the user page
+    (``[[User:Alice|Alice]]``). No username contains ":", so the prefix is never a name's
+    own part."""
+    link = _LINK.fullmatch(value.strip())
+    name = read_name(link[1] if link else value)
+    prefix, colon, rest = name.partition(":")
+    if colon and prefix.strip().lower() in {"user", fmt.user_namespace.lower()}:
+        name = normalize_title(rest)
+    return name
 
 
 @dataclass(frozen=True)
@@ -195,7 +211,7 @@ def parse_program_page(text: str, fmt: PageFormat | None = None) -> ProgramPage:
             continue
         position += 1
         values, unknown = template_values(template, fmt.row, fmt)
-        username = read_name(values.get("username", ""))
+        username = read_username(values.get("username", ""), fmt)
         inside = (start_at is None or index > start_at) and (end_at is None or index < end_at)
         if not inside:
             notices.append(Notice("row-outside-table", (username or "?",)))
@@ -226,12 +242,18 @@ def parse_program_page(text: str, fmt: PageFormat | None = None) -> ProgramPage:
 
     for template in nested(code, fmt.row, fmt):
         nested_values, _ = template_values(template, fmt.row, fmt)
-        name = read_name(nested_values.get("username", ""))
+        name = read_username(nested_values.get("username", ""), fmt)
         notices.append(Notice("nested-row", (name or "?",)))
     for snippet in broken_calls(code, fmt.row, fmt):
         notices.append(Notice(UNREADABLE_ROW, (_row_label(snippet),)))
 
     details, detail_notices = _read_details(details_templates[0], fmt)
+    if not details.count_facilitators:
+        # The box says facilitators are not counted; a row of their own counts them.
+        listed = {row.username for row in rows}
+        notices.extend(
+            Notice("facilitator-listed", (name,)) for name in details.facilitators if name in listed
+        )
     return ProgramPage(details, tuple(rows), tuple(detail_notices + notices))
 
 
@@ -272,10 +294,18 @@ def render_program_page(text: str, update: PageUpdate, fmt: PageFormat | None = 
     """Write ``update`` into ``text``, changing only the bot-owned fields and block.
 
     Without an outcomes block the block goes after the table's end as the reader sees it,
-    else at the end of what is shown.
+    else at the end of what is shown. A participants table that is never closed would
+    swallow everything after it, the bot's block and the organizer's prose alike: the bot
+    closes it with {{End of participants table}} after its last row (the one thing it adds
+    outside what it owns; the notice says so).
     """
     code, hidden = parse_shown(text)
     fmt = fmt or _detect_format(code, PageFormat.details)
+    top = list(top_templates(code, fmt))
+    start, end = _table_bounds(top, fmt)
+    if start is not None and end is None:
+        last = max([i for i, key, _ in top if key == fmt.row and i > start], default=start)
+        code.nodes.insert(last + 1, Text("\n" + template_call(fmt.table_end, [], fmt)))
     row_templates = [t for _, key, t in top_templates(code, fmt) if key == fmt.row]
     for position, stats in update.row_stats.items():
         template = row_templates[position]

@@ -14,12 +14,11 @@ from mwparserfromhell.nodes import Node, Template, Text
 
 from bot.core.errors import BadUsernameError
 from bot.core.pageformat import ENGLISH, PageFormat
-from bot.core.program_page import detect_format
+from bot.core.program_page import detect_format, read_username
 from bot.core.titles import normalize_title
 from bot.core.wikitext import (
     inert_text,
     parse_shown,
-    read_name,
     template_call,
     template_values,
 )
@@ -52,7 +51,7 @@ def _rows(nodes: Sequence[Node], fmt: PageFormat) -> list[tuple[int, str]]:
     for index, node in enumerate(nodes):
         if isinstance(node, Template) and fmt.template_key(str(node.name)) == fmt.row:
             values, _ = template_values(node, fmt.row, fmt)
-            found.append((index, read_name(values.get("username", ""))))
+            found.append((index, read_username(values.get("username", ""), fmt)))
     return found
 
 
