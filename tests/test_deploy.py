@@ -10,13 +10,14 @@ pytestmark = pytest.mark.wiki
 
 pywikibot = pytest.importorskip("pywikibot")
 
-from bot.jobs.deploy import deploy, template_sources  # noqa: E402
+from bot.jobs.deploy import category_sources, deploy, template_sources  # noqa: E402
 
 
 def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
-    sources = template_sources()
+    sources = {**template_sources(), **category_sources()}
     assert "Template:Program details" in sources and "Template:Program notice" in sources
+    assert "Category:Programs" in sources
 
     first = deploy(site)
     assert sorted(first) == sorted(sources)
@@ -28,7 +29,7 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
     # Each save is a bot edit with the deploy summary.
     rows = wikis.content.sql(
         "SELECT COUNT(*), SUM(rc_bot) FROM recentchanges JOIN comment "
-        "ON comment_id = rc_comment_id WHERE rc_namespace = 10 AND comment_text LIKE 'Bot: %'"
+        "ON comment_id = rc_comment_id WHERE rc_namespace IN (10, 14) AND comment_text LIKE 'Bot: %'"
     )
     assert rows[0] == (len(sources), len(sources))
 
@@ -48,7 +49,7 @@ def test_deploy_in_german_with_the_gadget(wikis: Farm) -> None:
     api_url = "https://programs-bot.example.org"
 
     saved = deploy(site, lang="de", api_url=api_url)
-    german = template_sources("de")
+    german = {**template_sources("de"), **category_sources("de")}
     assert "Template:Programmdetails" in german
     expected = {*german, *gadget_pages(api_url, "de"), DEFINITION}
     assert set(saved) == expected
@@ -94,3 +95,27 @@ def test_the_gadgets_pages_are_not_programs(wikis: Farm) -> None:
     )
     assert everything.returncode == 0, everything.stderr
     assert style not in everything.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_every_tracking_category_of_the_templates_gets_a_page(wikis: Farm, lang: str) -> None:
+    """The templates put pages in tracking categories; deploy writes those categories'
+    pages, so a program page shows no red category link."""
+    import re
+
+    from bot.core.pageformat import page_format
+    from test_templates import parse
+
+    linked = {
+        f"Category:{name.strip()}"
+        for text in template_sources(lang).values()
+        for name in re.findall(r"\[\[(?:Category|\{\{ns:14\}\}):([^\]|]+)", text)
+    }
+    assert linked == set(category_sources(lang))
+
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    deploy(site, lang=lang)
+    text = "{{" + page_format(lang).name("Program details") + "}}"
+    parsed = parse(wikis.content.api_url, title="Some program", text=text)
+    shown = parsed["categories"]
+    assert shown and all(not category.get("missing") for category in shown), shown

@@ -43,7 +43,14 @@ PACKAGE_DATA = {
     "i18n": ("bot/i18n", ("*/*.json",)),
     "wikitemplates": (
         "bot/wikitemplates",
-        ("templates/*.wikitext", "templates/*/*.wikitext", "gadget/*.js", "gadget/*.css"),
+        (
+            "templates/*.wikitext",
+            "templates/*/*.wikitext",
+            "categories/*.wikitext",
+            "categories/*/*.wikitext",
+            "gadget/*.js",
+            "gadget/*.css",
+        ),
     ),
     "bot/store/migrations": ("bot/store/migrations", ("*.py", "*.mako", "versions/*.py")),
 }

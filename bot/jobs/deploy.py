@@ -14,6 +14,8 @@ from bot.core.messages import Messages
 from bot.wiki.edit import Change, Editor, Outcome, PageText
 
 TEMPLATES_DIR = resources.wikitemplates("templates")
+#: The tracking categories the templates put pages in: their pages, so they are no red links.
+CATEGORIES_DIR = resources.wikitemplates("categories")
 
 
 def languages() -> list[str]:
@@ -23,11 +25,22 @@ def languages() -> list[str]:
 
 def template_sources(lang: str = "en", directory: Traversable = TEMPLATES_DIR) -> dict[str, str]:
     """Page title -> wikitext for every template of ``lang`` (files ``<Title>.wikitext``)."""
+    return _sources(directory, lang, "Template")
+
+
+def category_sources(lang: str = "en") -> dict[str, str]:
+    """Page title -> wikitext for every tracking category the templates of ``lang`` use."""
+    return _sources(CATEGORIES_DIR, lang, "Category")
+
+
+def _sources(directory: Traversable, lang: str, namespace: str) -> dict[str, str]:
+    """``<namespace>:<name>`` -> text of each ``<name>.wikitext`` of ``lang`` (English at the
+    top of ``directory``, a translation in its own folder)."""
     folder = directory if lang == "en" else directory / lang
     if not folder.is_dir():
         raise ConfigError(f"there are no templates in {lang!r}; known: {', '.join(languages())}")
     return {
-        f"Template:{name}": (folder / f"{name}.wikitext").read_text(encoding="utf-8")
+        f"{namespace}:{name}": (folder / f"{name}.wikitext").read_text(encoding="utf-8")
         for name in resources.stems(folder, ".wikitext")
     }
 
@@ -49,7 +62,8 @@ def deploy(
     stop_page: str | None = None,
     simulate: bool = False,
 ) -> list[str]:
-    """Install the templates in ``lang`` and, given the Join API's URL, the gadget.
+    """Install the templates in ``lang`` (and their tracking categories' pages) and, given
+    the Join API's URL, the gadget.
 
     Returns the titles saved (with ``simulate``: that would be saved); a second run saves
     nothing. The gadget's pages are in the MediaWiki namespace: the bot account needs the
@@ -57,7 +71,8 @@ def deploy(
     """
     messages = messages or Messages()
     pages: dict[str, Callable[[str], str]] = {
-        title: _replacing(text) for title, text in template_sources(lang).items()
+        title: _replacing(text)
+        for title, text in {**template_sources(lang), **category_sources(lang)}.items()
     }
     if api_url:
         pages.update(
