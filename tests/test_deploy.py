@@ -28,8 +28,8 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
         assert (admin.get_text(title) or "").rstrip() == text.rstrip(), title
     # Each save is a bot edit with the deploy summary.
     rows = wikis.content.sql(
-        "SELECT COUNT(*), SUM(rc_bot) FROM recentchanges JOIN comment "
-        "ON comment_id = rc_comment_id WHERE rc_namespace IN (10, 14) AND comment_text LIKE 'Bot: %'"
+        "SELECT COUNT(*), SUM(rc_bot) FROM recentchanges JOIN comment ON comment_id = "
+        "rc_comment_id WHERE rc_namespace IN (10, 14) AND comment_text LIKE 'Bot: %'"
     )
     assert rows[0] == (len(sources), len(sources))
 
