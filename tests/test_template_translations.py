@@ -382,7 +382,7 @@ def test_german_example_page_renders(wikis: Any) -> None:
     info = info_rows(wrapper)
     assert info["Zeitraum"].text() == f"1. November 2026 {DASH} 30. November 2026"
     assert "User:Alice" in info["Organisator"].find("a").attrs["href"]
-    assert info["Betreuer"].text().startswith("Bob, Carol")
+    assert info["Betreuer"].text().startswith("Carol, Dave")
     assert "Nicht als Teilnehmer gezählt" in info["Betreuer"].text()
     assert info["Wikis"].text() == "de.wikipedia.org, commons.wikimedia.org"
     assert info["Anmeldung"].text() == f"Geschlossen {DASH} keine neuen Anmeldungen"

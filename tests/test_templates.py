@@ -417,7 +417,7 @@ def test_example_program_page_renders(wikis: Any) -> None:
     info = {row.cells()[0].text(): row.cells()[-1] for row in details.rows()}
     assert info["Dates"].text() == f"1 November 2026 {DASH} 30 November 2026"
     assert "User:Alice" in info["Organizer"].find("a").attrs["href"]
-    assert info["Facilitators"].text().startswith("Bob, Carol")
+    assert info["Facilitators"].text().startswith("Carol, Dave")
     assert info["Wikis"].text() == "en.wikipedia.org, commons.wikimedia.org"
     assert info["Registration"].text().startswith("Open")
     assert info["Campaign"].text() == "Wiki Science 2026"
@@ -449,6 +449,11 @@ def test_example_program_page_renders(wikis: Any) -> None:
     assert all("text-align:right" in c.attrs.get("style", "") for c in alice.cells()[2:])
     assert "User:Bob" in next(bob.iter("a")).attrs["href"]
     assert [c.text() for c in bob.cells()][1:] == ["2026-11-02", "", "", "", "", ""]
+    # A row the bot has not counted (no figures) says so; dates stay on one line.
+    assert "programs-bot-uncounted" in bob.classes and "programs-bot-uncounted" not in alice.classes
+    assert bob.find(cls="programs-bot-uncounted-note").text() == "not counted"
+    assert not list(alice.iter(cls="programs-bot-uncounted-note"))
+    assert all("white-space:nowrap" in row.cells()[1].attrs.get("style", "") for row in rows)
 
     # Outcomes: sentence, computation time, per-wiki rows, total, deleted article, notice.
     assert tree.find(cls="programs-bot-outcomes-title").text() == "Outcomes"
