@@ -74,6 +74,7 @@ from bot.jobs.joins import Worker
 from bot.jobs.refresh import Refresher
 from bot.jobs.reports import report_tables
 from bot.jobs.scheduler import Scheduler
+from bot.wiki.edit import show_diff
 from bot.wiki.sites import host_of
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -171,6 +172,8 @@ def _refresh(options: argparse.Namespace) -> int:
         else:
             state = f"saved as revision {result.saved_revid}"
         pywikibot.info(f"{prefix}: {state}; {run.requests} API requests, {run.seconds:.1f} s")
+        if result.changed:  # after its page's status line, never before the next one's
+            show_diff(result.old_text, result.new_text)
     if failed:
         pywikibot.error(f"{failed} of {total} page(s) failed")
     return EXIT_FAILED if failed else EXIT_OK

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from harness import PROJECT_ROOT, Farm, LocalWiki, start_farm, tiny_png, write_pywikibot_config
 from harness.dbcount import DB_FIGURES, db_counts
+from harness.wiki import STATE_FILE
 
 DEFAULT_DIR = PROJECT_ROOT / ".sandbox"
 PROGRAM_TITLE = "Project:Demo edit-a-thon"
@@ -34,7 +35,7 @@ def _program_text(farm: Farm, start: str, end: str) -> str:
 {{{{Program details
 |name=Women in computing edit-a-thon (demo)
 |organizer=Admin
-|facilitators=Alice
+|facilitators=Eve
 |start={start}
 |end={end}
 |wikis={farm.content.host}, {farm.media.host}
@@ -85,7 +86,8 @@ def _bot(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _stop(directory: Path) -> None:
     for name in ("content", "media"):
         root = directory / "wikis" / name
-        if root.exists():
+        # A sandbox whose creation was interrupted may hold a wiki folder with no server.
+        if (root / STATE_FILE).exists():
             LocalWiki.load(root).stop()
 
 

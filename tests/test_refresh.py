@@ -449,6 +449,8 @@ def test_the_command_line(wikis: Farm, participant: ParticipantFactory) -> None:
     simulated = run("-simulate", "refresh", TITLE)
     assert simulated.returncode == 0, simulated.stderr
     assert "changed (simulated, not saved)" in simulated.stderr
+    # The diff follows its page's status line (not the other way round).
+    assert simulated.stderr.index("changed (simulated") < simulated.stderr.index("Program outcomes|")
     assert "{{Program outcomes" not in page_text(wikis.content, participant)
 
     everything = run("refresh", "--all")

@@ -169,7 +169,9 @@ def bots_allowed(page: pywikibot.Page) -> bool:
 
 def show_diff(old: str, new: str) -> None:
     """Pywikibot's coloured diff for a page of ordinary size, a plain unified diff above
-    that (Pywikibot's takes about a minute for a thousand changed rows)."""
+    that (Pywikibot's takes about a minute for a thousand changed rows). The command line
+    shows it after a page's status line; the loop itself prints nothing, so that a
+    long-running process's log is not filled with diffs."""
     if len(old) + len(new) <= DIFF_LIMIT:
         pywikibot.showDiff(old, new)
         return
@@ -269,7 +271,6 @@ class Editor:
                 return EditResult(Outcome.UNCHANGED, read, read.text, data, attempt)
             if change.hold:
                 return EditResult(Outcome.HELD, read, change.text, change.data, attempt)
-            show_diff(read.text, change.text)
             if self.simulate:
                 return EditResult(Outcome.SIMULATED, read, change.text, change.data, attempt)
             try:
