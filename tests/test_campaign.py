@@ -31,7 +31,7 @@ from bot.core.metrics import Counts, DeletedArticle, compute_outcomes
 from bot.core.model import Notice, Window
 from bot.core.pageformat import ENGLISH, page_format
 from bot.core.program_page import parse_program_page
-from bot.core.render import campaign_block, campaign_sentence
+from bot.core.render import campaign_block, campaign_sentence, campaign_summary
 from bot.core.titles import names_campaign
 
 MESSAGES = Messages()
@@ -377,6 +377,29 @@ def test_the_block() -> None:
     assert "<nowiki>&lt;b>soon&lt;/b></nowiki>" in lines[4]
     assert lines[5] == "{{End of campaign programs}}"
     assert len(lines) == 6
+
+
+def test_a_german_campaign_page_speaks_german() -> None:
+    german = Messages("de")
+    lines = campaign_block(outcomes_ab(), "2026-11-25T06:00:00Z", german, GERMAN).split("\n")
+    assert lines[0] == (
+        "{{Kampagnenprogramme|berechnet=2026-11-25T06:00:00Z|teilnehmer=3|zusammenfassung="
+        "2 {{PLURAL:2|Programm|Programme}} mit 3 {{PLURAL:3|Teilnehmer|Teilnehmern}}"
+        " (jeder einmal gezählt) {{PLURAL:2|machte|machten}} 8"
+        " {{PLURAL:8|Bearbeitung|Bearbeitungen}} an 5 {{PLURAL:5|Artikel|Artikeln}}."
+        " 4 {{PLURAL:4|neuer Artikel wurde|neue Artikel wurden}} erstellt."
+        " 2 {{PLURAL:2|Datei wurde|Dateien wurden}} hochgeladen.}}"
+    )
+    assert campaign_summary(outcomes_ab(), german) == (
+        "Bot: Kampagnenstatistik aktualisiert (Programme: 2, Teilnehmende: 3, Bearbeitungen: 8,"
+        " bearbeitete Artikel: 5, hochgeladene Dateien: 2)"
+    )
+    uncounted = campaign_outcomes([ProgramRecords("Ohne Daten", ("Dora",), None)])
+    block = campaign_block(uncounted, "2026-11-25T06:00:00Z", german, GERMAN)
+    assert (
+        "{{Kampagnenhinweis|meldung=Das Programm <nowiki>Ohne Daten</nowiki> hat keine gültigen"
+        " Daten; es wird aufgeführt, aber nicht gezählt.}}"
+    ) in block
 
 
 def test_the_block_in_german_and_an_uncounted_program() -> None:

@@ -116,13 +116,15 @@ def test_a_moved_draft_counts_as_created_article() -> None:
 
 def test_sentence_and_block() -> None:
     out = compute_outcomes(["Alice", "Bob"], WINDOW, [WIKI_A])
-    sentence = outcome_sentence(out, Messages())
-    assert sentence.startswith("2 {{PLURAL:2|person|people}} joined the event.")
+    sentence = outcome_sentence(out, Messages(), "Test program")
+    assert sentence.startswith("2 {{PLURAL:2|person|people}} joined Test program.")
+    # A wiki with no better name is named by its host.
     assert (
-        "made 7 {{PLURAL:7|edit|edits}} to 3 {{PLURAL:3|article|articles}} on a.example.org"
+        "made 7 {{PLURAL:7|edit|edits}} to 3 a.example.org {{PLURAL:3|article|articles}}"
         in sentence
     )
-    block = outcomes_block(out, [], "2026-11-25T00:00:00Z", Messages())
+    block = outcomes_block(out, [], "2026-11-25T00:00:00Z", Messages(), program="Test program")
     assert block.splitlines()[-1] == "{{End of program outcomes}}"
     assert "{{Program deleted article|wiki=a.example.org|title=Page 4}}" in block
     assert "{{Program outcomes row|wiki=total|edits=7|mainspace_edits=6|" in block
+    assert "{{Program outcomes row|wiki=a.example.org|wiki_name=a.example.org|edits=7|" in block

@@ -527,3 +527,50 @@ def test_rows_as_organizers_paste_them_are_counted_and_an_open_table_is_closed(
     outcomes = html.find("table", "programs-bot-outcomes")
     assert outcomes.ancestor("table") is None and participants.ancestor("table") is None
     assert "After." not in participants.text()
+
+
+def test_the_sentence_names_the_program_and_the_wikis_as_people_do(
+    wikis: Farm,
+    participant: ParticipantFactory,
+    activity: None,
+    refresh: Callable[..., RefreshResult],
+) -> None:
+    """The content wiki by its site name, the media wiki by the name programs-bot.toml gives
+    it; the figures in the words are the wikis' own."""
+    from bot.core.program_page import current_outcomes_param
+    from bot.core.settings import BotConfig, WikiSettings
+    from test_templates import parse
+
+    participant("Admin").edit(TITLE, program_text(wikis, USERS))
+    config = BotConfig({wikis.media.host: WikiSettings(name="Shared Media")})
+    result = refresh(config=config)
+    assert result.saved_revid is not None
+    text = page_text(wikis.content, participant)
+    start, end = window_of(text)
+    content = db_counts(wikis.content, USERS, start, end)
+    media = db_counts(wikis.media, USERS, start, end)
+    assert content.articles_edited and content.articles_created and media.uploads
+    assert media.edits and not media.articles_edited and not content.uploads
+
+    def plural(n: int, one: str, other: str) -> str:
+        return f"{n} {{{{PLURAL:{n}|{one}|{other}}}}}"
+
+    c, m = content, media
+    assert current_outcomes_param(text, "sentence") == (
+        f"{plural(4, 'person', 'people')} joined Test program. During the event the group made"
+        f" {plural(c.edits, 'edit', 'edits')} to {c.articles_edited} Content Wiki"
+        f" {{{{PLURAL:{c.articles_edited}|article|articles}}}} and"
+        f" {plural(m.edits, 'edit', 'edits')} on Shared Media. The group created"
+        f" {c.articles_created} new Content Wiki"
+        f" {{{{PLURAL:{c.articles_created}|article|articles}}}} and uploaded"
+        f" {plural(m.uploads, 'file', 'files')} to Shared Media."
+    )
+    rendered = parse(
+        wikis.content.api_url, title=TITLE, text=current_outcomes_param(text, "sentence") or ""
+    )["text"]
+    assert f"made {c.edits} edits to {c.articles_edited} Content Wiki articles" in rendered
+    assert f"uploaded {m.uploads} files to Shared Media." in rendered
+    rows = read_outcome_rows(text)
+    assert rows[wikis.content.host]["wiki_name"] == "Content Wiki"
+    assert rows[wikis.media.host]["wiki_name"] == "Shared Media"
+    assert "wiki_name" not in rows["total"]

@@ -62,10 +62,11 @@ pywikibot = pytest.importorskip("pywikibot")
 
 @pytest.mark.wiki
 def test_the_bot_refreshes_a_german_page_in_german(wikis: Farm, tmp_path: Path) -> None:
-    from bot.core.program_page import read_outcome_rows
+    from bot.core.program_page import current_outcomes_param, read_outcome_rows
     from bot.jobs.refresh import Refresher
     from bot.store import Store
     from harness.dbcount import db_counts
+    from test_templates import parse
 
     wikis.content.client("Alice").edit("Ein Artikel", "Text.")
     today = datetime.now(UTC).date()
@@ -91,3 +92,56 @@ def test_the_bot_refreshes_a_german_page_in_german(wikis: Farm, tmp_path: Path) 
     )
     assert figures["edits"] == str(counts.edits) == "1"
     assert figures["articles_created"] == str(counts.articles_created) == "1"
+
+    # The bot's words are German too: the sentence names the program and the wiki (by its
+    # site name), the notice and the edit summary in the page's history are German.
+    assert figures["wiki_name"] == "Content Wiki"
+    sentence = current_outcomes_param(text, "sentence") or ""
+    assert sentence == (
+        "1 {{PLURAL:1|Person hat|Personen haben}} an „Schreibwettbewerb“ teilgenommen."
+        f" Während der Veranstaltung machte die Gruppe {counts.edits}"
+        f" {{{{PLURAL:{counts.edits}|Bearbeitung|Bearbeitungen}}}} an {counts.articles_edited}"
+        f" {{{{PLURAL:{counts.articles_edited}|Artikel|Artikeln}}}} in Content Wiki."
+        f" Die Gruppe erstellte {counts.articles_created}"
+        f" {{{{PLURAL:{counts.articles_created}|neuen Artikel|neue Artikel}}}} in Content Wiki."
+    )
+    shown = parse(wikis.content.api_url, title=title, text=sentence)["text"]
+    assert (
+        "1 Person hat an „Schreibwettbewerb“ teilgenommen. Während der Veranstaltung machte die"
+        " Gruppe 1 Bearbeitung an 1 Artikel in Content Wiki. Die Gruppe erstellte 1 neuen"
+        " Artikel in Content Wiki."
+    ) in shown
+    assert (
+        "{{Programmhinweis|meldung=Benutzer „<nowiki>Niemand</nowiki>“ existiert in keinem"
+        " der aufgeführten Wikis; die Zeile wird nicht gezählt.}}"
+    ) in text
+    history = wikis.content.admin_client().get(
+        {"action": "query", "prop": "revisions", "titles": title, "rvprop": "ids|comment"}
+    )
+    revision = history["query"]["pages"][0]["revisions"][0]
+    assert revision["revid"] == result.saved_revid
+    assert revision["comment"] == (
+        f"Bot: Programmstatistik aktualisiert (Teilnehmende: 1, Bearbeitungen: {counts.edits},"
+        f" bearbeitete Artikel: {counts.articles_edited}, hochgeladene Dateien: 0)"
+    )
+
+
+@pytest.mark.wiki
+def test_joins_to_a_german_page_have_a_german_summary(wikis: Farm, tmp_path: Path) -> None:
+    from bot.jobs.joins import Worker
+    from bot.store import JOIN, Store
+
+    today = datetime.now(UTC).date()
+    title = "Content Wiki:Schreibwettbewerb"
+    admin = wikis.content.admin_client()
+    admin.edit(title, german_page(wikis.content.host, str(today), str(today)))
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    store.record_join(wikis.content.host, title, "Bob", JOIN, datetime.now(UTC))
+    pywikibot.Site(wikis.content.name, wikis.content.name)
+    assert Worker(store, worker_id="test").run_once().applied == 1
+    history = admin.get(
+        {"action": "query", "prop": "revisions", "titles": title, "rvprop": "comment"}
+    )
+    comment = history["query"]["pages"][0]["revisions"][0]["comment"]
+    assert comment == "[[User:Bob|Bob]] hinzugefügt (mit dem Teilnehmen-Knopf angemeldet)"
+    assert "{{Teilnehmerzeile|benutzername=Bob|" in (admin.get_text(title) or "")

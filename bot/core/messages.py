@@ -11,6 +11,10 @@ from bot.core.errors import ConfigError
 MESSAGES_DIR = resources.i18n("bot")
 PREFIX = "programs-bot-"
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+#: What may be markup inside a sentence or a table cell: brackets, braces, tags, pipes,
+#: quotes (bold, italics), tildes (signatures), entities, magic words, links, a line break,
+#: and a line's first character when it starts a list, an indent or a rule.
+_MARKUP = re.compile(r"[\[\]{}<>|'~&\n]|__|://|^[\s:;*#!-]")
 
 
 def nowiki(text: str) -> str:
@@ -18,9 +22,20 @@ def nowiki(text: str) -> str:
     return "<nowiki>" + text.replace("<", "&lt;") + "</nowiki>" if text else ""
 
 
+def inert(text: str) -> str:
+    """Text from a page, a user or a wiki, inert in wikitext: as it is when nothing in it
+    could be markup (so that a plain name stays readable in the page's source), else
+    wrapped in ``<nowiki>``."""
+    return nowiki(text) if _MARKUP.search(text) else text
+
+
 @dataclass(frozen=True)
 class Messages:
-    """Messages of one language, falling back to English key by key."""
+    """Messages of one language, falling back to English key by key.
+
+    A page is written in its own language (``Messages(fmt.lang)``, the language of its
+    templates' names); the command line speaks English.
+    """
 
     lang: str = "en"
 

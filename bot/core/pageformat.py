@@ -178,7 +178,8 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
             "pageviews",
         }
     ),
-    PageFormat.outcomes_row: frozenset({"wiki", *OUTCOME_FIELDS}),
+    # wiki_name: what the row shows for its wiki (wiki stays the key).
+    PageFormat.outcomes_row: frozenset({"wiki", "wiki_name", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
     PageFormat.notice: frozenset({"message"}),
     PageFormat.outcomes_end: frozenset(),

@@ -3,10 +3,10 @@ of program and campaign pages, notices, and the edit summaries recent changes sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.core.campaign import CampaignOutcomes
-from bot.core.messages import Messages, nowiki
+from bot.core.messages import Messages, inert, nowiki
 from bot.core.metrics import Counts, Outcomes
 from bot.core.model import Notice, ProgramPage
 from bot.core.pageformat import (
@@ -17,6 +17,7 @@ from bot.core.pageformat import (
     PageFormat,
 )
 from bot.core.program_page import PageUpdate
+from bot.core.wikinames import SpokenName, WikiName, spoken, wiki_name
 from bot.core.wikitext import template_call
 
 #: How the total row names itself (a value the format translates).
@@ -43,18 +44,74 @@ def _figures(counts: Counts) -> list[tuple[str, str]]:
     return [(name, strings[name]) for name in OUTCOME_FIELDS]
 
 
-def outcome_sentence(outcomes: Outcomes, messages: Messages) -> str:
-    """The outcome report in words, with {{PLURAL:}} left for the wiki to resolve."""
-    parts = [messages.text("sentence-joined", len(outcomes.participants))]
+def program_label(page: ProgramPage, title: str) -> str:
+    """What the sentence calls the program: its name, else its page's title."""
+    return page.details.name.strip() or title
+
+
+def _listed(items: Sequence[str], messages: Messages) -> str:
+    """``a, b and c`` in the messages' language."""
+    head = items[0]
+    for item in items[1:-1]:
+        head = messages.text("list-comma", head, item)
+    return messages.text("list", head, items[-1]) if len(items) > 1 else head
+
+
+def _spoken_names(
+    wikis: Sequence[str], names: Mapping[str, WikiName], messages: Messages
+) -> dict[str, SpokenName]:
+    return {wiki: spoken(names.get(wiki) or wiki_name(wiki), messages) for wiki in wikis}
+
+
+def outcome_sentence(
+    outcomes: Outcomes,
+    messages: Messages,
+    program: str,
+    names: Mapping[str, WikiName] | None = None,
+) -> str:
+    """The outcome report in words, naming the program and each wiki as people do, with
+    {{PLURAL:}} left for the wiki to resolve.
+
+    ``names`` says what each wiki (by host) is called; a wiki missing there is named from
+    its host alone (bot.core.wikinames).
+    """
+    said = _spoken_names(list(outcomes.per_wiki), names or {}, messages)
+    edits, created, uploads = [], [], []
     for wiki, counts in outcomes.per_wiki.items():
+        name = said[wiki]
         if counts.articles_edited:
-            parts.append(messages.text("sentence-wiki", counts.edits, counts.articles_edited, wiki))
+            edits.append(
+                messages.text(
+                    "clause-edits-articles",
+                    counts.edits,
+                    counts.articles_edited,
+                    name.name,
+                    name.place,
+                )
+            )
         elif counts.edits:
-            parts.append(messages.text("sentence-wiki-edits", counts.edits, wiki))
+            edits.append(messages.text("clause-edits", counts.edits, name.name, name.place))
         if counts.articles_created:
-            parts.append(messages.text("sentence-created", counts.articles_created, wiki))
+            created.append(
+                messages.text("clause-created", counts.articles_created, name.name, name.place)
+            )
         if counts.uploads:
-            parts.append(messages.text("sentence-uploads", counts.uploads, wiki))
+            uploads.append(messages.text("clause-uploads", counts.uploads, name.name, name.place))
+    parts = [messages.text("sentence-joined", len(outcomes.participants), inert(program))]
+    if edits:
+        parts.append(messages.text("sentence-edits", _listed(edits, messages)))
+    if created and uploads:
+        parts.append(
+            messages.text(
+                "sentence-created-uploads",
+                _listed(created, messages),
+                _listed(uploads, messages),
+            )
+        )
+    elif created:
+        parts.append(messages.text("sentence-created", _listed(created, messages)))
+    elif uploads:
+        parts.append(messages.text("sentence-uploads", _listed(uploads, messages)))
     return " ".join(parts)
 
 
@@ -71,8 +128,16 @@ def outcomes_block(
     messages: Messages,
     fmt: PageFormat = ENGLISH,
     extras: Sequence[tuple[str, str]] = (),
+    *,
+    program: str,
+    names: Mapping[str, WikiName] | None = None,
 ) -> str:
-    """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}."""
+    """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}.
+
+    ``program`` is what the sentence calls the program (program_label); ``names`` what
+    each wiki is called, by host. Each wiki's row keeps its host in ``wiki`` (the key
+    the page format and readers of the page use) and shows its name in ``wiki_name``.
+    """
     if outcomes is None:
         head = [("computed", computed), ("sentence", messages.text("sentence-not-computed"))]
         lines = [template_call(fmt.outcomes, head, fmt)]
@@ -81,11 +146,13 @@ def outcomes_block(
             ("computed", computed),
             ("participants", str(len(outcomes.participants))),
             *extras,
-            ("sentence", outcome_sentence(outcomes, messages)),
+            ("sentence", outcome_sentence(outcomes, messages, program, names)),
         ]
         lines = [template_call(fmt.outcomes, head, fmt)]
+        said = _spoken_names(list(outcomes.per_wiki), names or {}, messages)
         for wiki, counts in outcomes.per_wiki.items():
-            lines.append(template_call(fmt.outcomes_row, [("wiki", wiki), *_figures(counts)], fmt))
+            where = [("wiki", wiki), ("wiki_name", said[wiki].name)]
+            lines.append(template_call(fmt.outcomes_row, [*where, *_figures(counts)], fmt))
         total = [("wiki", fmt.value(TOTAL)), *_figures(outcomes.total)]
         lines.append(template_call(fmt.outcomes_row, total, fmt))
         for article in outcomes.deleted_articles:

@@ -8,6 +8,7 @@ table turns it on::
     user_page_templates = true   # {{Participant editor}} / {{Program instructor}}
     talk_page_notices = true     # {{Program assignment}} on the listed articles' talk pages
     language = "en"              # the names templates are installed with (default: the wiki's)
+    name = "English Wikipedia"   # what pages call the wiki (default: its Wikimedia or site name)
     api_url = "https://programs-bot.toolforge.org"   # the Join API the gadget talks to
     pageviews_url = "https://wikimedia.org/api/rest_v1"   # only for non-Wikimedia hosts
 """
@@ -20,7 +21,14 @@ from typing import Any
 
 from bot.core.errors import ConfigError
 
-_WIKI_KEYS = {"user_page_templates", "talk_page_notices", "language", "api_url", "pageviews_url"}
+_WIKI_KEYS = {
+    "user_page_templates",
+    "talk_page_notices",
+    "language",
+    "name",
+    "api_url",
+    "pageviews_url",
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,8 @@ class WikiSettings:
     user_page_templates: bool = False
     talk_page_notices: bool = False
     language: str | None = None
+    #: What outcome sentences and tables call the wiki (see bot.core.wikinames).
+    name: str | None = None
     api_url: str | None = None
     #: The pageview service (Wikimedia's REST API's base URL); Wikimedia wikis need none.
     pageviews_url: str | None = None
@@ -55,13 +65,14 @@ def _wiki(host: str, data: Any) -> WikiSettings:
     for key in ("user_page_templates", "talk_page_notices"):
         if not isinstance(data.get(key, False), bool):
             raise ConfigError(f"{where}: {key} must be true or false")
-    for key in ("language", "api_url", "pageviews_url"):
+    for key in ("language", "name", "api_url", "pageviews_url"):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
             raise ConfigError(f"{where}: {key} must be a non-empty string")
     return WikiSettings(
         user_page_templates=data.get("user_page_templates", False),
         talk_page_notices=data.get("talk_page_notices", False),
         language=data.get("language"),
+        name=data["name"].strip() if "name" in data else None,
         api_url=data.get("api_url"),
         pageviews_url=data.get("pageviews_url"),
     )

@@ -164,12 +164,13 @@ def refresh_campaign(
     stop_page: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CampaignResult:
-    """Refresh one campaign page.
+    """Refresh one campaign page, in its own language: its sentence, notices and summary
+    follow the language of its {{Campaign details}} (``messages``, the operator's, writes
+    nothing on it).
 
     Raises NotACampaignError (no {{Campaign details}}, missing page), EditRefusedError
     ({{nobots}}, repeated conflicts), StopPageError and WikiAccessError.
     """
-    messages = messages or Messages()
     programs: list[ProgramRecords] | None = None
 
     def transform(read: PageText) -> Change[tuple[Sequence[Notice], CampaignOutcomes]]:
@@ -180,8 +181,9 @@ def refresh_campaign(
         if programs is None:  # the programs do not change with the campaign page's text
             programs = gather_programs(site, read.title, store)
         outcomes = campaign_outcomes(programs, window=campaign.details.window)
-        new_text = _render(text, outcomes, campaign.notices, messages, fmt, clock())
-        summary = campaign_summary(outcomes, messages)
+        page_messages = Messages(fmt.lang)
+        new_text = _render(text, outcomes, campaign.notices, page_messages, fmt, clock())
+        summary = campaign_summary(outcomes, page_messages)
         return Change(new_text, summary, (campaign.notices + outcomes.notices, outcomes))
 
     editor = Editor(site, stop_page=stop_page, simulate=simulate)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pywikibot.site import APISite
@@ -19,10 +19,11 @@ from bot.core.extras import Extras, article_first_days, count_file_usage
 from bot.core.metrics import Outcomes, compute_outcomes
 from bot.core.model import Notice, ProgramDetails, ProgramPage, Window
 from bot.core.settings import BotConfig
+from bot.core.wikinames import WikiName, wiki_name
 from bot.store import FetchMark, Store
 from bot.wiki.fetch import check_users, fetch_editor_figures, fetch_file_usage, fetch_wiki
 from bot.wiki.pageviews import source_for, user_agent_with_contact, views_since
-from bot.wiki.sites import host_of, site_for_host
+from bot.wiki.sites import host_of, site_for_host, site_name
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class Computation:
     marks: tuple[tuple[str, FetchMark], ...] = ()
     #: The extra figures (full counts only; None: keep what the page has).
     extras: Extras | None = None
+    #: What each counted wiki is called, by host (for the sentences and the rows).
+    names: Mapping[str, WikiName] = field(default_factory=dict)
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
@@ -131,6 +134,7 @@ class ProgramCounter:
         marks = []
         incremental = False
         sites: dict[str, APISite] = {}
+        names: dict[str, WikiName] = {}
         for host in details.wikis:
             try:
                 site = site_for_host(host)
@@ -141,6 +145,7 @@ class ProgramCounter:
                 continue
             started = datetime.now(UTC)
             wiki = host_of(site)
+            names[wiki] = self.name(wiki, site)
             fprint = fingerprint(listed, details)
             mark = None if full else self.store.fetch_mark(key, wiki)
             since = None
@@ -188,7 +193,12 @@ class ProgramCounter:
                 datetime.now(UTC),
                 pageview_urls={h: self.config.wiki(h).pageviews_url for h in sites},
             )
-        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks), extras)
+        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks), extras, names)
+
+    def name(self, wiki: str, site: APISite) -> WikiName:
+        """What the wiki is called: as configured, else by the rule of bot.core.wikinames
+        (the site's own name read only for a wiki that is no Wikimedia one)."""
+        return wiki_name(wiki, self.config.wiki(wiki).name, lambda: site_name(site))
 
     def remember(self, key: str, computation: Computation) -> None:
         """Keep what was counted, for the next (incremental) count and for campaigns."""

@@ -71,7 +71,10 @@ def _writable(request: JoinRequest) -> bool:
 
 
 class Worker:
-    """Applies waiting joins page by page, and refreshes pages someone asked to update."""
+    """Applies waiting joins page by page, and refreshes pages someone asked to update.
+
+    Its edits speak each page's language; ``messages`` is the operator's.
+    """
 
     def __init__(
         self,
@@ -176,7 +179,7 @@ class Worker:
                 site,
                 self.config.wiki(wiki),
                 changes.fmt,
-                messages=self.messages,
+                messages=Messages(changes.fmt.lang),
                 stop_page=self.stop_page,
             )
             auto.joined(title, changes.added)
@@ -194,7 +197,7 @@ class Worker:
             text, [(r.username, r.created_at.date().isoformat()) for r in joins], fmt
         )
         new_text, removed = remove_rows(new_text, [r.username for r in leaves], fmt)
-        summary = join_summary(added, removed, self.messages)
+        summary = join_summary(added, removed, Messages(fmt.lang))
         return Change(new_text, summary, _RowChanges(added, removed, fmt))
 
     def _leaves_private(self, request: JoinRequest) -> bool:

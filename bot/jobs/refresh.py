@@ -27,7 +27,7 @@ from bot.core.program_page import (
     parse_program_page,
     render_program_page,
 )
-from bot.core.render import edit_summary, outcomes_block, page_update
+from bot.core.render import edit_summary, outcomes_block, page_update, program_label
 from bot.core.settings import BotConfig
 from bot.core.titles import program_key
 from bot.jobs.autoedits import AutoEditor
@@ -93,7 +93,12 @@ class _Counted:
 
 
 class Refresher:
-    """Refreshes program pages; one instance serves a whole run."""
+    """Refreshes program pages; one instance serves a whole run.
+
+    Each page is written in its own language (its sentences, notices and edit summary, and
+    those of the automatic edits it leads to); ``messages`` is the language of what the
+    command line tells the operator.
+    """
 
     def __init__(
         self,
@@ -134,8 +139,9 @@ class Refresher:
             private = self.store.private_participants(host, read.title)
             computation = self.counter.count(program, key, full=full, private=private)
             fmt = detect_format(text)
-            new_text = self._render(text, program, computation, fmt)
-            summary = edit_summary(computation.outcomes, computation.notices, self.messages)
+            label = program_label(program, read.title)
+            new_text = self._render(text, program, label, computation, fmt)
+            summary = edit_summary(computation.outcomes, computation.notices, Messages(fmt.lang))
             counted = _Counted(program, key, computation, fmt)
             return Change(new_text, summary, counted, hold=not edit)
 
@@ -162,7 +168,12 @@ class Refresher:
         )
 
     def _render(
-        self, text: str, program: ProgramPage, computation: Computation, fmt: PageFormat
+        self,
+        text: str,
+        program: ProgramPage,
+        label: str,
+        computation: Computation,
+        fmt: PageFormat,
     ) -> str:
         """The new text; the computed time changes only when something else does."""
         old_computed = current_outcomes_param(text, "computed", fmt) or ""
@@ -179,9 +190,11 @@ class Refresher:
                 computation.outcomes,
                 computation.notices,
                 computed,
-                self.messages,
+                Messages(fmt.lang),
                 fmt,
                 extras,
+                program=label,
+                names=computation.names,
             )
             update = page_update(program, computation.outcomes, block)
             new_text = render_program_page(text, update, fmt)
@@ -201,7 +214,7 @@ class Refresher:
             site,
             self.config.wiki(host_of(site)),
             fmt,
-            messages=self.messages,
+            messages=Messages(fmt.lang),
             stop_page=self.stop_page,
         )
         details = program.details

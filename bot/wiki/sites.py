@@ -73,6 +73,17 @@ def host_of(site: APISite) -> str:
     return str(site.hostname()).lower()
 
 
+def site_name(site: APISite) -> str:
+    """The wiki's own name (``$wgSitename``), from the site information Pywikibot keeps for
+    the whole run (read once per wiki, at most)."""
+    try:
+        return str(site.siteinfo["sitename"])
+    except (PywikibotError, OSError) as error:
+        # Failing here rather than falling back to the host keeps the page from switching
+        # between two names as a wiki comes and goes.
+        raise WikiAccessError(f"{host_of(site)}: {error}") from error
+
+
 def batch_limit(site: APISite) -> int:
     """How many values one multi-value parameter may carry for this account."""
     return 500 if site.has_right("apihighlimits") else 50
