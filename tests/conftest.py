@@ -37,6 +37,7 @@ from harness import (
     farm_families,
     free_ports,
     mediawiki_missing,
+    mediawiki_version,
     start_farm,
     write_pywikibot_config,
     write_user_config,
@@ -111,7 +112,10 @@ def farm() -> Iterator[Farm]:
     try:
         write_pywikibot_config(PYWIKIBOT_DIR, the_farm.wikis, the_farm.content)
         the_farm.snapshot()
-        print(f"\nlocal wiki farm ready in {time.monotonic() - started:.2f} s under {TEST_ROOT}")
+        print(
+            f"\nlocal wiki farm (MediaWiki {mediawiki_version()}) ready in "
+            f"{time.monotonic() - started:.2f} s under {TEST_ROOT}"
+        )
         yield the_farm
     finally:
         the_farm.stop()

@@ -1,7 +1,9 @@
-"""The test harness: throw-away MediaWiki 1.39 wikis on loopback, for the tests and the sandbox.
+"""The test harness: throw-away MediaWiki wikis on loopback, for the tests and the sandbox.
 
-Needs PHP and Debian's ``mediawiki`` package (see .ci/setup). Never imports Pywikibot: it
-only writes configuration files for it (pywikibot_config.py).
+Needs PHP and a MediaWiki code tree (see .ci/setup): Debian 12's ``mediawiki`` package
+(1.39 LTS) by default, or the one ``LOCALWIKI_MEDIAWIKI_DIR`` names (1.43 LTS in
+/opt/mediawiki-1.43). Never imports Pywikibot: it only writes configuration files for it
+(pywikibot_config.py).
 """
 
 from pathlib import Path
@@ -18,7 +20,7 @@ from .farm import (
     start_farm,
 )
 from .install import create_wiki
-from .mediawiki import mediawiki_missing
+from .mediawiki import mediawiki_missing, mediawiki_version
 from .png import tiny_png
 from .pywikibot_config import write_pywikibot_config, write_user_config
 from .server import free_port, free_ports
@@ -56,6 +58,7 @@ __all__ = [
     "free_port",
     "free_ports",
     "mediawiki_missing",
+    "mediawiki_version",
     "start_farm",
     "tiny_png",
     "write_pywikibot_config",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -14,12 +15,16 @@ from .errors import LocalWikiError, MediaWikiMissingError
 
 log = logging.getLogger(__name__)
 
-#: The code tree installed by Debian's ``mediawiki`` package (1.39 LTS on Debian 12).
+#: The code tree: by default the one Debian 12's ``mediawiki`` package installs (1.39 LTS);
+#: .ci/setup also unpacks 1.43 LTS into /opt/mediawiki-1.43.
 MEDIAWIKI_DIR = Path(os.environ.get("LOCALWIKI_MEDIAWIKI_DIR", "/usr/share/mediawiki"))
 MAINTENANCE_DIR = MEDIAWIKI_DIR / "maintenance"
 EXTENSIONS_DIR = MEDIAWIKI_DIR / "extensions"
 #: PHP modules the harness relies on (SQLite through PDO, and what MediaWiki requires).
 REQUIRED_PHP_MODULES = ("pdo_sqlite", "mbstring", "xml", "intl")
+#: The LTS branches the harness runs (the tests run on each in CI).
+SUPPORTED_BRANCHES = ("1.39", "1.43")
+_MW_VERSION_RE = re.compile(r"""define\(\s*'MW_VERSION',\s*'([^']+)'\s*\)""")
 
 
 def php_binary() -> str | None:
@@ -34,7 +39,7 @@ def mediawiki_missing() -> str | None:
     if php is None:
         return "php is not installed (Debian packages php-cli, php-sqlite3; see .ci/setup)"
     if not (MAINTENANCE_DIR / "install.php").is_file():
-        return f"MediaWiki is not installed under {MEDIAWIKI_DIR} (Debian package mediawiki)"
+        return f"MediaWiki is not installed under {MEDIAWIKI_DIR} (see .ci/setup)"
     try:
         out = subprocess.run(
             [php, "-m"], capture_output=True, text=True, check=True, timeout=30
@@ -46,6 +51,20 @@ def mediawiki_missing() -> str | None:
     if missing:
         return f"PHP modules missing: {', '.join(missing)} (see .ci/setup)"
     return None
+
+
+@functools.cache
+def mediawiki_version() -> str:
+    """The version of the code tree (``MW_VERSION`` in includes/Defines.php), e.g. ``1.43.9``."""
+    defines = MEDIAWIKI_DIR / "includes" / "Defines.php"
+    try:
+        text = defines.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MediaWikiMissingError(f"cannot read {defines}: {exc}") from exc
+    match = _MW_VERSION_RE.search(text)
+    if match is None:
+        raise LocalWikiError(f"{defines} defines no MW_VERSION")
+    return match.group(1)
 
 
 def require_mediawiki() -> str:

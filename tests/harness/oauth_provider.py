@@ -46,9 +46,10 @@ The real form acts for the user logged in to the wiki. There is no login here: t
 extra ``username`` field naming an account of the wiki, and a ``username`` query parameter on
 the form's URL stands in for an existing login session (see ``authorize_with_requests``).
 
-Identity claims come from the wiki's tables (``user``, ``ipblocks``, ``revision``), except
-``groups`` and ``rights``, which MediaWiki derives from its configuration: they are read from
-the wiki's own ``list=users`` answer, computed by the same code as the real claims.
+Identity claims come from the wiki's tables (``user``, ``revision``, and the blocks as the
+wiki's version stores them: ``ipblocks`` on 1.39, ``block`` and ``block_target`` on 1.43),
+except ``groups`` and ``rights``, which MediaWiki derives from its configuration: they are read
+from the wiki's own ``list=users`` answer, computed by the same code as the real claims.
 """
 
 from __future__ import annotations
@@ -458,6 +459,32 @@ def _groups_and_rights(wiki: LocalWiki, username: str) -> tuple[list[str], list[
         raise OAuthProviderError(f"{wiki.name}: list=users for {username!r} failed: {exc}") from exc
 
 
+#: The hide-name flag of each unexpired block on an account, by where the wiki keeps blocks:
+#: MediaWiki 1.39 in ``ipblocks``; 1.42 moved them to ``block``, their targets to
+#: ``block_target`` (1.43 has only those). Autoblocks target an IP, not the account.
+#: DatabaseBlock::isExpired() ends a block only after its expiry second.
+_ACCOUNT_BLOCKS_SQL = {
+    "ipblocks": (
+        "select ipb_deleted from ipblocks where ipb_user = ?"
+        " and (ipb_expiry = 'infinity' or ipb_expiry >= ?)"
+    ),
+    "block_target": (
+        "select bl_deleted from block join block_target on bt_id = bl_target"
+        " where bt_user = ? and (bl_expiry = 'infinity' or bl_expiry >= ?)"
+    ),
+}
+
+
+def _account_blocks(wiki: LocalWiki, user_id: int) -> list[bool]:
+    """Whether each block on the account hides the name: what User::getBlock() finds for a
+    user other than the request's own (UserStatementProvider's case: no IP or cookie blocks).
+    """
+    tables = {name for (name,) in wiki.sql("select name from sqlite_master where type = 'table'")}
+    schema = "block_target" if "block_target" in tables else "ipblocks"
+    rows = wiki.sql(_ACCOUNT_BLOCKS_SQL[schema], (user_id, _ts_mw(time.time())))
+    return [bool(int(deleted)) for (deleted,) in rows]
+
+
 def identity_claims(
     wiki: LocalWiki, user_id: int, grants: Sequence[str], *, numeric_sub: bool = False
 ) -> dict[str, Any] | None:
@@ -475,13 +502,9 @@ def identity_claims(
     if not rows:
         return None
     name, real_name, email, authenticated, registration, editcount = rows[0]
-    blocks = wiki.sql(
-        "select ipb_deleted from ipblocks where ipb_user = ?"
-        " and (ipb_expiry = 'infinity' or ipb_expiry > ?)",
-        (user_id, _ts_mw(time.time())),
-    )
+    blocks = _account_blocks(wiki, user_id)
     sub: int | str = user_id if numeric_sub else str(user_id)
-    if any(int(deleted) for (deleted,) in blocks):  # a block hiding the name: isHidden()
+    if any(blocks):  # a block hiding the name: isHidden()
         return {"sub": sub, "blocked": True}
     if editcount is None:  # User::getEditCount() counts the revisions once
         editcount = wiki.sql(

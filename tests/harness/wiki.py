@@ -53,7 +53,7 @@ def _decode(value: Any) -> Any:
 
 
 class LocalWiki:
-    """A MediaWiki 1.39 wiki under ``root`` (made by create_wiki), served on 127.0.0.1:port.
+    """A MediaWiki wiki under ``root`` (made by create_wiki), served on 127.0.0.1:port.
 
     Folder layout: ``LocalSettings.php``, ``data/`` (SQLite files), ``images/`` (uploads),
     ``sessions/`` (session store kept out of snapshots), ``snapshot/``, ``server.log``.
