@@ -450,7 +450,8 @@ def test_the_command_line(wikis: Farm, participant: ParticipantFactory) -> None:
     assert simulated.returncode == 0, simulated.stderr
     assert "changed (simulated, not saved)" in simulated.stderr
     # The diff follows its page's status line (not the other way round).
-    assert simulated.stderr.index("changed (simulated") < simulated.stderr.index("Program outcomes|")
+    status_at = simulated.stderr.index("changed (simulated")
+    assert status_at < simulated.stderr.index("Program outcomes|")
     assert "{{Program outcomes" not in page_text(wikis.content, participant)
 
     everything = run("refresh", "--all")
