@@ -887,7 +887,12 @@ def bot_edit_harm(before: str, after: str) -> tuple[int, int]:
     if len(blocks) != 1:
         return 0, 1
     rest = after.replace(blocks[0], "", 1)
-    overwritten = int(masked(before) != masked(rest) or comments(before) != comments(rest))
+    overwritten = int(
+        not any(
+            masked(before) == masked(candidate) and comments(before) == comments(candidate)
+            for candidate in unclosed(rest, before)
+        )
+    )
     reread = read(after)
     garbage = int(reread is None)
     if reread is not None:
