@@ -254,11 +254,11 @@ def test_the_rows_keep_the_host_and_show_the_name() -> None:
     )
     lines = block.splitlines()
     assert lines[1].startswith(
-        "{{Programmergebniszeile|wiki=de.wikipedia.org|wiki_name=Deutschsprachige Wikipedia|"
+        "{{Programmergebniszeile|wiki=de.wikipedia.org|wikiname=Deutschsprachige Wikipedia|"
         "bearbeitungen=12|"
     )
     assert lines[2].startswith(
-        "{{Programmergebniszeile|wiki=commons.wikimedia.org|wiki_name=Wikimedia Commons|"
+        "{{Programmergebniszeile|wiki=commons.wikimedia.org|wikiname=Wikimedia Commons|"
     )
     assert lines[3].startswith("{{Programmergebniszeile|wiki=total|bearbeitungen=14|")
     from bot.core.program_page import read_outcome_rows

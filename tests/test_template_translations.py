@@ -138,7 +138,7 @@ def test_english_mapping_matches_the_bots_page_format() -> None:
     params = {t: set(e["params"]) for t, e in mapping("en")["templates"].items()}
     assert params["Program details"] == set(pageformat.DETAILS_PARAMS)
     assert params["Participant table row"] == {"username", "joined", *pageformat.ROW_STATS}
-    assert params["Program outcomes row"] == {"wiki", *pageformat.OUTCOME_FIELDS}
+    assert params["Program outcomes row"] == {"wiki", "wiki_name", *pageformat.OUTCOME_FIELDS}
     assert params["Participant table row"] == set(pageformat.ROW_PARAMS)
     english = pageformat.ENGLISH
     format_names = {
@@ -419,8 +419,11 @@ def test_german_example_page_renders(wikis: Any) -> None:
     # Programmergebnisse.
     assert tree.find(cls="programs-bot-outcomes-title").text() == "Ergebnisse"
     assert tree.find(cls="programs-bot-outcomes-sentence").text() == (
-        "2 Personen haben teilgenommen. Während der Veranstaltung machte die Gruppe"
-        " 12 Bearbeitungen an 3 Artikeln in de.wikipedia.org."
+        "2 Personen haben an „Frauen in der Wissenschaft – Edit-a-thon“ teilgenommen. Während"
+        " der Veranstaltung machte die Gruppe 12 Bearbeitungen an 3 Artikeln in der"
+        " deutschsprachigen Wikipedia und 2 Bearbeitungen in Wikimedia Commons. Die Gruppe"
+        " erstellte 1 neuen Artikel in der deutschsprachigen Wikipedia und lud 2 Dateien in"
+        " Wikimedia Commons hoch."
     )
     computed = tree.find(cls="programs-bot-computed").text()
     assert "Berechnet am 25. November 2026, 06:00 (UTC) für 2 gezählte Teilnehmer." in computed
@@ -438,8 +441,9 @@ def test_german_example_page_renders(wikis: Any) -> None:
     ]
     assert len(rows) == 5
     de, commons, total, deleted, notice = rows
+    assert de.cells()[0].find("span").attrs["title"] == "de.wikipedia.org"
     assert [c.text() for c in de.cells()] == [
-        "de.wikipedia.org",
+        "Deutschsprachige Wikipedia",
         "12",
         "10",
         "3",

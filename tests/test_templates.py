@@ -59,7 +59,7 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Participant table row": (("username", "joined"), ROW_STATS),
     "End of participants table": ((), ()),
     "Program outcomes": ((), ("computed", "participants", "sentence", *EXTRA_FIELDS)),
-    "Program outcomes row": ((), ("wiki", *OUTCOME_FIELDS)),
+    "Program outcomes row": ((), ("wiki", "wiki_name", *OUTCOME_FIELDS)),
     "Program deleted article": ((), ("wiki", "title")),
     "Program notice": ((), ("message",)),
     "End of program outcomes": ((), ()),
@@ -458,8 +458,9 @@ def test_example_program_page_renders(wikis: Any) -> None:
     # Outcomes: sentence, computation time, per-wiki rows, total, deleted article, notice.
     assert tree.find(cls="programs-bot-outcomes-title").text() == "Outcomes"
     assert tree.find(cls="programs-bot-outcomes-sentence").text() == (
-        "2 people joined the event. During the event the group made 12 edits to 3 articles"
-        " on en.wikipedia.org."
+        "2 people joined Women in Science edit-a-thon. During the event the group made 12"
+        " edits to 3 English Wikipedia articles and 2 edits on Wikimedia Commons. The group"
+        " created 1 new English Wikipedia article and uploaded 2 files to Wikimedia Commons."
     )
     assert (
         "Computed at 25 November 2026, 06:00 (UTC)" in tree.find(cls="programs-bot-computed").text()
@@ -478,8 +479,10 @@ def test_example_program_page_renders(wikis: Any) -> None:
     ]
     assert len(rows) == 5
     en, commons, total, deleted, notice = rows
+    # A wiki is shown by its name, its host in the tooltip.
+    assert en.cells()[0].find("span").attrs["title"] == "en.wikipedia.org"
     assert [c.text() for c in en.cells()] == [
-        "en.wikipedia.org",
+        "English Wikipedia",
         "12",
         "10",
         "3",
@@ -488,7 +491,7 @@ def test_example_program_page_renders(wikis: Any) -> None:
         "0",
         "1",
     ]
-    assert commons.cells()[0].text() == "commons.wikimedia.org"
+    assert commons.cells()[0].text() == "Wikimedia Commons"
     assert "programs-bot-total" in total.classes
     assert "font-weight:bold" in total.attrs.get("style", "").replace(" ", "")
     assert total.cells()[0].find("b").text() == "Total"
