@@ -17,8 +17,10 @@ refresh   reads each program page, counts its participants' contributions on the
           every campaign page ({{Campaign details}}), whose table of programs counts
           each participant and article once. A campaign page may also be named.
 deploy    puts the project's templates on the wiki in its language (--lang to choose)
-          and, with the Join API's URL (--api-url, or api_url in programs-bot.toml),
-          the Join gadget and its Gadgets-definition line. A second run edits nothing.
+          and the Join gadget with its Gadgets-definition line: through the Join API
+          with its URL (--api-url, or api_url in programs-bot.toml) where the wiki has
+          Extension:OAuth, else as the logged-in reader's own edit. A second run edits
+          nothing.
 worker    writes the joins and leaves the Join API recorded onto the program pages
           and runs the statistics updates people asked for; loops until SIGTERM
           (--once: one round). Several workers may run at once.
@@ -68,7 +70,7 @@ from bot.core.messages import Messages
 from bot.core.render import notice_plain
 from bot.core.titles import file_slug
 from bot.jobs.batch import pages_to_refresh, refresh_pages
-from bot.jobs.deploy import deploy, wiki_language
+from bot.jobs.deploy import deploy, gadget_plan, wiki_language
 from bot.jobs.environment import load_bot_config, open_store
 from bot.jobs.joins import Worker
 from bot.jobs.refresh import Refresher
@@ -201,15 +203,19 @@ def _deploy(options: argparse.Namespace) -> int:
     site = pywikibot.Site()
     settings = load_bot_config().wiki(host_of(site))
     lang = wiki_language(site, options.lang or settings.language)
-    api_url = options.api_url or settings.api_url
+    plan = gadget_plan(site, options.api_url or settings.api_url)
     changed = deploy(
-        site, lang=lang, api_url=api_url, stop_page=options.stop_page, simulate=_simulate()
+        site,
+        lang=lang,
+        api_url=plan.api_url,
+        gadget=plan.install,
+        stop_page=options.stop_page,
+        simulate=_simulate(),
     )
     verb = "would save" if _simulate() else "saved"
     for title in changed:
         pywikibot.info(f"{verb} {title}")
-    what = "templates and gadget" if api_url else "templates (no --api-url: no gadget)"
-    pywikibot.info(f"{len(changed)} page(s) changed on {site}: {what} in {lang!r}")
+    pywikibot.info(f"{len(changed)} page(s) changed on {site}: templates in {lang!r}; {plan.note}")
     return EXIT_OK
 
 

@@ -19,9 +19,9 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
     assert "Template:Program details" in sources and "Template:Program notice" in sources
     assert "Category:Programs" in sources
 
-    first = deploy(site)
+    first = deploy(site, gadget=False)
     assert sorted(first) == sorted(sources)
-    assert deploy(site) == []
+    assert deploy(site, gadget=False) == []
 
     admin = wikis.content.admin_client()
     for title, text in sources.items():
@@ -35,7 +35,7 @@ def test_deploy_is_idempotent_and_the_pages_match(wikis: Farm) -> None:
 
     # A local change is put back on the next run, and only that page is saved.
     admin.edit("Template:Program notice", "vandalised")
-    assert deploy(site) == ["Template:Program notice"]
+    assert deploy(site, gadget=False) == ["Template:Program notice"]
 
 
 def test_deploy_in_german_with_the_gadget(wikis: Farm) -> None:
@@ -119,3 +119,72 @@ def test_every_tracking_category_of_the_templates_gets_a_page(wikis: Farm, lang:
     parsed = parse(wikis.content.api_url, title="Some program", text=text)
     shown = parsed["categories"]
     assert shown and all(not category.get("missing") for category in shown), shown
+
+
+def test_deploy_without_a_join_api_installs_the_wiki_edit_mode(wikis: Farm) -> None:
+    """`programs-bot deploy` as an operator runs it: no Join API, so the gadget edits pages
+    as the logged-in reader. The local wikis have no Extension:OAuth, so a Join API's URL
+    changes nothing there; where a wiki has it, deploy switches the script to the API."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from bot.core.gadget_pages import DEFINITION_PAGE, SCRIPT_PAGE, gadget_pages
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "deploy", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ},
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout + done.stderr
+
+    def config() -> dict[str, object]:
+        script = admin.get_text(SCRIPT_PAGE) or ""
+        start = script.index("/*CONFIG*/") + len("/*CONFIG*/")
+        loaded: dict[str, object] = json.loads(script[start : script.index("/*END*/", start)])
+        return loaded
+
+    admin = wikis.content.admin_client()
+    said = cli()
+    assert "the Join gadget in the wiki-edit mode (no Join API)" in said
+    for title, text in gadget_pages(None, "en").items():
+        assert (admin.get_text(title) or "") == text, title
+    assert config()["mode"] == "wiki-edit" and "apiUrl" not in config()
+    assert "* programs-bot[ResourceLoader|default|" in (admin.get_text(DEFINITION_PAGE) or "")
+
+    api_url = "https://programs-bot.example.org"
+    said = cli("--api-url", api_url)
+    assert "wiki-edit mode: the wiki has no Extension:OAuth" in said
+    assert "0 page(s) changed" in said and config()["mode"] == "wiki-edit"
+
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    assert deploy(site, api_url=api_url) == [SCRIPT_PAGE]
+    assert config()["mode"] == "join-api" and config()["apiUrl"] == api_url
+
+
+def test_the_gadget_s_mode_follows_the_wiki_and_the_account(wikis: Farm) -> None:
+    from bot.jobs.deploy import GADGET_RIGHTS, choose_gadget, gadget_plan
+
+    url = "https://programs-bot.example.org"
+    both = ["Gadgets", "OAuth"]
+    assert choose_gadget(url, extensions=both, rights=GADGET_RIGHTS).mode == "join-api"
+    assert choose_gadget(url, extensions=both, rights=GADGET_RIGHTS).api_url == url
+    assert choose_gadget(None, extensions=both, rights=GADGET_RIGHTS).mode == "wiki-edit"
+    no_oauth = choose_gadget(url, extensions=["Gadgets"], rights=GADGET_RIGHTS)
+    assert no_oauth.mode == "wiki-edit" and no_oauth.api_url is None
+    no_gadgets = choose_gadget(url, extensions=["OAuth"], rights=GADGET_RIGHTS)
+    assert not no_gadgets.install and no_gadgets.mode is None
+    assert "Extension:Gadgets" in no_gadgets.note
+    no_rights = choose_gadget(url, extensions=both, rights=["editinterface"])
+    assert not no_rights.install and "editsitejs, editsitecss" in no_rights.note
+
+    # The local wiki as the bot's BotPassword sees it: Gadgets, no OAuth, every right.
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    plan = gadget_plan(site, url)
+    assert plan.install and plan.mode == "wiki-edit" and plan.api_url is None

@@ -1,4 +1,5 @@
-"""The gadget's pages and messages, without a wiki: bot/gadget.py, i18n/gadget, the script."""
+"""The gadget's pages and messages, without a wiki: bot/core/gadget_pages.py, i18n/gadget,
+the script."""
 
 from __future__ import annotations
 
@@ -40,8 +41,17 @@ API_SOURCES = PROJECT_ROOT / "gadget_api"
 JSMINPLUS = Path("/usr/share/mediawiki/includes/libs/jsminplus.php")
 API = "https://programs-bot.toolforge.org"
 PREFIX = "programs-bot-gadget-"
-#: Error codes the gadget makes itself (no answer at all; a code it does not know).
-LOCAL_ERROR_CODES = {"network", "unknown"}
+#: Error codes the gadget makes itself: no answer from the Join API, a code it does not
+#: know, and the wiki-edit mode's codes for what the wiki answered.
+LOCAL_ERROR_CODES = {
+    "network",
+    "unknown",
+    "edit-conflict",
+    "cannot-edit",
+    "logged-out",
+    "wiki-unreachable",
+    "page-unreadable",
+}
 #: MediaWiki 1.39's own patterns (MediaWikiGadgetsDefinitionRepo::listFromDefinition and
 #: ::newFromDefinition), to check the line as the Gadgets extension reads it.
 MW_HEADING = re.compile(r"^==+ *([^*:\s|]+)\s*(?<!=)==+\s*$")
@@ -69,12 +79,18 @@ def config_of(script: str) -> dict[str, Any]:
 
 
 def api_error_codes() -> set[str]:
-    """Every error code the Join API's source can answer with, and the popup's codes."""
+    """Every error code the gadget can receive from the Join API: the JSON API's answers,
+    and the sign-in popup's errors that it posts to the wiki's page. The popup shows an
+    error without a wiki (``_page_error(None, ...)``) but posts it nowhere: there is no
+    origin to post to."""
     source = "\n".join(p.read_text(encoding="utf-8") for p in API_SOURCES.glob("*.py"))
-    codes = set(
-        re.findall(r'(?:ApiError|OAuthFlowError|_json_error)\(\s*\d+,\s*"([a-z][a-z-]*)"', source)
-    )
+    codes = set(re.findall(r'(?:ApiError|_json_error)\(\s*\d+,\s*"([a-z][a-z-]*)"', source))
     codes |= set(re.findall(r'error_body\(\s*"([a-z][a-z-]*)"', source))
+    flow = re.findall(r'OAuthFlowError\(\s*\d+,\s*"([a-z][a-z-]*)"', source)
+    unposted = re.findall(
+        r'_page_error\(\s*None,\s*OAuthFlowError\(\s*\d+,\s*"([a-z][a-z-]*)"', source
+    )
+    codes |= {code for code in flow if flow.count(code) > unposted.count(code)}
     from gadget_api.app import _HTTP_CODES
 
     return codes | set(_HTTP_CODES.values())
@@ -116,7 +132,7 @@ def test_numbers_go_through_plural(lang: str) -> None:
 
 def test_the_api_s_every_error_code_has_a_message() -> None:
     codes = api_error_codes()
-    # The README's table and the popup's codes, as a floor for the source scan above.
+    # The API's table of codes and the popup's posted codes, as a floor for the scan above.
     assert {
         "missing-token",
         "invalid-token",
@@ -139,16 +155,35 @@ def test_the_api_s_every_error_code_has_a_message() -> None:
         "oauth-cancelled",
         "oauth-refused",
         "oauth-unavailable",
-        "oauth-no-session",
         "oauth-mismatch",
         "oauth-expired",
     } <= codes
     en = load("en")
     missing = {code for code in codes if f"{PREFIX}error-{code}" not in en}
     assert not missing
-    # No message for a code nobody sends.
+    # No message for a code nobody sends: the popup never posts oauth-no-session (no sign-in
+    # in its session, so no wiki to post to); unknown-wiki comes from the JSON API only.
+    assert "oauth-no-session" not in codes
     error_keys = {key.removeprefix(f"{PREFIX}error-") for key in en if "-error-" in key}
     assert error_keys <= codes | LOCAL_ERROR_CODES | {"internal-error"}
+    source = SCRIPT.read_text(encoding="utf-8")
+    for code in LOCAL_ERROR_CODES:
+        assert f"'{code}'" in source, code
+
+
+def test_the_popup_posts_nothing_without_a_wiki(tmp_path: Path) -> None:
+    """The two sign-in errors the popup shows before it knows the wiki reach no gadget."""
+    from api_support import api_config, offline_entry
+    from gadget_api import create_app
+
+    popup = create_app(api_config(tmp_path, [offline_entry()])).test_client()
+    for path, code in (
+        ("/oauth/start?wiki=unknown.example.org", "unknown-wiki"),
+        ("/oauth/callback?oauth_verifier=x&oauth_token=y", "oauth-no-session"),
+    ):
+        page = popup.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code >= 400 and "<script" not in html and code not in html, path
 
 
 def test_the_script_uses_only_messages_that_exist_and_every_message_is_used() -> None:
@@ -187,6 +222,7 @@ def test_gadget_pages_fill_in_the_configuration() -> None:
     assert PLACEHOLDER not in script and script.count("/*CONFIG*/") == 1
     config = config_of(script)
     assert config == gadget_config(API, "de")
+    assert config["mode"] == "join-api" and config["pollSeconds"] == gadget.POLL_SECONDS
     assert config["apiUrl"] == API and config["apiOrigin"] == API and config["lang"] == "de"
     # The wiki's language complete (English where untranslated), the others their own only.
     de_messages = config["messages"]["de"]
@@ -203,9 +239,44 @@ def test_gadget_pages_fill_in_the_configuration() -> None:
     assert script.split("/*END*/", 1)[1] == source.split(PLACEHOLDER, 1)[1].rstrip()
 
 
-def test_gadget_pages_are_stored_as_given() -> None:
+def test_the_wiki_edit_mode_without_an_api() -> None:
+    """No Join API: the gadget edits the page itself, and carries the page format of every
+    language (as i18n/templates writes it) to read and write rows in the page's language."""
+    pages = gadget_pages(None, "de")
+    config = config_of(pages[SCRIPT_PAGE])
+    assert config == gadget_config(None, "de")
+    assert config["mode"] == "wiki-edit" and config["lang"] == "de"
+    assert not {"apiUrl", "apiOrigin", "pollSeconds"} & set(config)
+    assert config["messages"]["de"][PREFIX + "summary-join"] == load("de")[PREFIX + "summary-join"]
+    formats = {entry["lang"]: entry for entry in config["formats"]}
+    assert config["formats"][0]["lang"] == "en"
+    assert formats["en"]["names"] == {name: name for name in formats["en"]["names"]}
+    templates = PROJECT_ROOT / "i18n" / "templates"
+    for path in templates.glob("*.json"):
+        if path.stem in ("en", "qqq"):
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entry = formats[path.stem]
+        assert entry["namespace"] == data["template_namespace"]
+        assert entry["values"] == data["values"]
+        for key, local in entry["names"].items():
+            assert local == data["templates"][key]["name"], key
+        for key, params in entry["params"].items():
+            assert params == data["templates"][key]["params"], key
+    assert formats["de"]["names"]["Participant table row"] == "Teilnehmerzeile"
+    assert {"username", "joined"} <= set(config["knownParams"]["Participant table row"])
+    assert {"registration", "start", "end"} <= set(config["knownParams"]["Program details"])
+    # Both modes' pages differ only in the script's configuration.
+    joined = gadget_pages(API, "de")
+    assert {t: v for t, v in pages.items() if t != SCRIPT_PAGE} == {
+        t: v for t, v in joined.items() if t != SCRIPT_PAGE
+    }
+
+
+@pytest.mark.parametrize("api_url", [API, None])
+def test_gadget_pages_are_stored_as_given(api_url: str | None) -> None:
     """MediaWiki trims trailing whitespace and runs the pre-save transform, on JS pages too."""
-    for text in gadget_pages(API, "en").values():
+    for text in gadget_pages(api_url, "en").values():
         assert text == text.rstrip() and "\r" not in text
         assert "~~~" not in text
         assert not re.search(r"\{\{\s*(safe)?subst:", text, re.I)
@@ -300,7 +371,11 @@ def test_the_script_is_ecmascript_5() -> None:
         " try { @$p->parse(stream_get_contents(STDIN), 'programs-bot.js', 1); echo 'ok'; }"
         " catch (Exception $e) { echo $e->getMessage(); }"
     )
-    for script in (SCRIPT.read_text(encoding="utf-8"), gadget_pages(API, "de")[SCRIPT_PAGE]):
+    for script in (
+        SCRIPT.read_text(encoding="utf-8"),
+        gadget_pages(API, "de")[SCRIPT_PAGE],
+        gadget_pages(None, "de")[SCRIPT_PAGE],
+    ):
         result = subprocess.run(
             [php, "-r", code, str(JSMINPLUS)],
             input=script,
@@ -339,10 +414,42 @@ def test_definition_line_as_mediawiki_reads_it() -> None:
     dependencies = next(o for o in options if o.startswith("dependencies="))
     assert dependencies.split("=", 1)[1].split(",") == list(gadget.DEPENDENCIES)
     assert {"mediawiki.api", "mediawiki.jqueryMsg", "mediawiki.util"} <= set(gadget.DEPENDENCIES)
+    assert "mediawiki.ui.button" not in gadget.DEPENDENCIES  # deprecated in 1.41
     _, opt_in, _ = parse_line(definition_line(default=False))
     assert "default" not in opt_in
     assert [f"MediaWiki:Gadget-{page}" for page in pages] == [SCRIPT_PAGE, STYLE_PAGE]
     assert DEFINITION_PAGE.endswith(":Gadgets-definition")
+
+
+def resource_modules(tree: Path) -> dict[str, str]:
+    """Module name -> its definition, from a MediaWiki tree's resources/Resources.php."""
+    source = (tree / "resources" / "Resources.php").read_text(encoding="utf-8")
+    found = list(re.finditer(r"^\t'([^']+)' => \[", source, re.M))
+    return {
+        match[1]: source[match.end() : found[i + 1].start() if i + 1 < len(found) else None]
+        for i, match in enumerate(found)
+    }
+
+
+@pytest.mark.parametrize("tree", [Path("/usr/share/mediawiki"), Path("/opt/mediawiki-1.43")])
+def test_the_modules_exist_and_are_not_deprecated(tree: Path) -> None:
+    """A dependency a wiki lacks stops the gadget from loading: the definition line names
+    only modules that 1.39 and 1.43 both have, undeprecated. The buttons' styles are loaded
+    by the script: Codex's where the wiki has it (1.43), else MediaWiki UI's (1.39)."""
+    if not (tree / "resources" / "Resources.php").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MediaWiki under {tree} required under CI=true", pytrace=False)
+        pytest.skip(f"no MediaWiki under {tree}")
+    modules = resource_modules(tree)
+    for name in gadget.DEPENDENCIES:
+        assert name in modules and "'deprecated'" not in modules[name], name
+    if "codex-styles" in modules:
+        assert "'deprecated'" not in modules["codex-styles"]
+    else:  # the fallback, where the script finds no Codex
+        assert "'deprecated'" not in modules["mediawiki.ui.button"]
+    source = SCRIPT.read_text(encoding="utf-8")
+    assert "mw.loader.getState( 'codex-styles' ) !== null" in source
+    assert "mw.loader.load( 'mediawiki.ui.button' )" in source
 
 
 def test_merge_into_an_empty_definition() -> None:

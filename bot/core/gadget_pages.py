@@ -6,19 +6,22 @@ check it without a wiki.
 - ``gadget_pages(api_url, lang)``: title -> text of ``MediaWiki:Gadget-programs-bot.js`` (the
   script with its configuration filled in), ``.css``, the description message
   ``MediaWiki:Gadget-programs-bot`` and the section heading message
-  ``MediaWiki:Gadget-section-programs-bot``.
+  ``MediaWiki:Gadget-section-programs-bot``. With the Join API's URL the gadget works
+  through that API (the ``join-api`` mode); without one (``None``) it edits the program
+  page as the signed-in user through the wiki's own API (the ``wiki-edit`` mode).
 - ``merge_definition(existing)``: ``MediaWiki:Gadgets-definition`` with the gadget's line
   added or replaced, every other line kept byte for byte.
 
 The configuration contract with ``wikitemplates/gadget/programs-bot.js``: the script holds
 the placeholder ``/*CONFIG*/{}/*END*/`` exactly once; it is replaced by
-``/*CONFIG*/<json>/*END*/`` with the object described in the script's header (apiUrl,
-apiOrigin, lang, messages, pollSeconds). The JSON is written so that no string in it can end
-the script (``<``, ``>``, ``&``, ``/`` escaped; so the object also ends at the first
-``/*END*/``) or be rewritten by MediaWiki's pre-save transform,
-which also runs on JavaScript pages (``~~~~`` signatures, ``{{subst:}}``, the ``[[a|]]`` pipe
-trick: ``~ [ ] { } |`` are escaped inside strings). Texts are returned as MediaWiki stores
-them (no trailing whitespace), so a deploy can compare them with the wiki's copy as is.
+``/*CONFIG*/<json>/*END*/`` with the object described in the script's header (mode, lang,
+messages, formats, knownParams; apiUrl, apiOrigin and pollSeconds in the join-api mode).
+The JSON is written so that no string in it can end the script (``<``, ``>``, ``&``, ``/``
+escaped; so the object also ends at the first ``/*END*/``) or be rewritten by MediaWiki's
+pre-save transform, which also runs on JavaScript pages (``~~~~`` signatures,
+``{{subst:}}``, the ``[[a|]]`` pipe trick: ``~ [ ] { } |`` are escaped inside strings).
+Texts are returned as MediaWiki stores them (no trailing whitespace), so a deploy can
+compare them with the wiki's copy as is.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import urlsplit
 
 from bot.core import resources
 from bot.core.errors import ConfigError
+from bot.core.pageformat import DETAILS_PARAMS, ROW_PARAMS, PageFormat, available_formats
 
 GADGET_NAME = "programs-bot"
 #: The Gadgets-definition section (``== programs-bot ==``) the line goes under when new.
@@ -43,13 +47,26 @@ STYLE_PAGE = f"MediaWiki:Gadget-{GADGET_NAME}.css"
 DESCRIPTION_PAGE = f"MediaWiki:Gadget-{GADGET_NAME}"
 SECTION_PAGE = f"MediaWiki:Gadget-section-{SECTION}"
 DEFINITION_PAGE = "MediaWiki:Gadgets-definition"
-#: ResourceLoader modules the script uses (all shipped with MediaWiki 1.39).
+#: ResourceLoader modules the script uses (all shipped with MediaWiki 1.39 and 1.43). The
+#: buttons' styles are loaded by the script itself: Codex (``codex-styles``) where the wiki
+#: has it, else ``mediawiki.ui.button`` (1.39), which 1.43 reports as deprecated. A module
+#: named here that a wiki lacks would stop the gadget from loading there.
 DEPENDENCIES = (
     "mediawiki.api",
     "mediawiki.jqueryMsg",
     "mediawiki.util",
     "mediawiki.language",
-    "mediawiki.ui.button",
+)
+#: The two ways the Join button works (the configuration's ``mode``).
+JOIN_API_MODE = "join-api"
+WIKI_EDIT_MODE = "wiki-edit"
+#: The templates the wiki-edit mode reads and writes, by canonical name, and the
+#: parameters whose names it needs.
+_FORMAT_TEMPLATES = (
+    PageFormat.details,
+    PageFormat.table_start,
+    PageFormat.row,
+    PageFormat.table_end,
 )
 #: Seconds between the gadget's checks whether the bot has written a join.
 POLL_SECONDS = 3
@@ -128,10 +145,30 @@ def _check_api_url(api_url: str) -> str:
     return url
 
 
+def page_formats() -> list[dict[str, object]]:
+    """The template and parameter names of every language (English first), for the
+    wiki-edit mode: it reads a page in whichever language it is written in (as
+    ``bot.core.program_page.detect_format`` tells it) and writes a row in that language."""
+    return [
+        {
+            "lang": fmt.lang,
+            "namespace": fmt.template_namespace,
+            "names": {key: fmt.name(key) for key in _FORMAT_TEMPLATES},
+            "params": {key: dict(fmt.local_params.get(key, {})) for key in (fmt.details, fmt.row)},
+            "values": dict(fmt.local_values),
+        }
+        for fmt in available_formats()
+    ]
+
+
 def gadget_config(
-    api_url: str, lang: str, *, languages: Collection[str] | None = None
+    api_url: str | None, lang: str, *, languages: Collection[str] | None = None
 ) -> dict[str, object]:
     """The object the script's CONFIG placeholder is replaced with.
+
+    With ``api_url`` the join-api mode (the API's URL and origin, the poll interval);
+    without, the wiki-edit mode. Both carry ``formats`` (see page_formats) and the
+    English names of the parameters the page format knows (``knownParams``).
 
     ``messages[lang]`` is complete (English fallback key by key); the other languages of
     ``languages`` (default: every translation) carry only their own messages, so that a
@@ -139,7 +176,7 @@ def gadget_config(
     where it is translated: the script falls back along MediaWiki's language chain, then to
     ``lang``.
     """
-    url = _check_api_url(api_url)
+    url = _check_api_url(api_url) if api_url is not None else None
     _check_lang(lang)
     wanted = message_languages() if languages is None else sorted(set(languages))
 
@@ -152,13 +189,19 @@ def gadget_config(
             own = for_script(own_messages(other))
             if own:
                 all_messages[other] = own
-    return {
-        "apiUrl": url,
-        "apiOrigin": api_origin(url),
-        "lang": lang,
-        "pollSeconds": POLL_SECONDS,
-        "messages": all_messages,
-    }
+    config: dict[str, object] = {"mode": WIKI_EDIT_MODE if url is None else JOIN_API_MODE}
+    if url is not None:
+        config.update(apiUrl=url, apiOrigin=api_origin(url), pollSeconds=POLL_SECONDS)
+    config.update(
+        lang=lang,
+        messages=all_messages,
+        formats=page_formats(),
+        knownParams={
+            PageFormat.details: sorted(DETAILS_PARAMS),
+            PageFormat.row: sorted(ROW_PARAMS),
+        },
+    )
+    return config
 
 
 def script_json(value: object) -> str:
@@ -199,9 +242,10 @@ def render_script(config: Mapping[str, object]) -> str:
 
 
 def gadget_pages(
-    api_url: str, lang: str, *, languages: Collection[str] | None = None
+    api_url: str | None, lang: str, *, languages: Collection[str] | None = None
 ) -> dict[str, str]:
-    """Title -> text of every page the gadget needs on a wiki whose language is ``lang``.
+    """Title -> text of every page the gadget needs on a wiki whose language is ``lang``;
+    ``api_url`` None for the wiki-edit mode.
 
     ``MediaWiki:Gadgets-definition`` is not among them: merge_definition() edits it.
     """
@@ -219,7 +263,8 @@ def gadget_pages(
 
 
 def definition_line(*, default: bool = True) -> str:
-    """The gadget's line in MediaWiki:Gadgets-definition (MediaWiki 1.39 syntax).
+    """The gadget's line in MediaWiki:Gadgets-definition (MediaWiki 1.39 syntax, which
+    1.43's Gadgets reads the same way; 1.43 no longer has ``targets`` and ignores it).
 
     ``default``: on for everyone, logged-out readers included (users may switch it off in
     their preferences); without it, users switch it on in Special:Preferences. Loaded only
@@ -320,11 +365,13 @@ __all__ = [
     "DEPENDENCIES",
     "DESCRIPTION_PAGE",
     "GADGET_NAME",
+    "JOIN_API_MODE",
     "PLACEHOLDER",
     "SCRIPT_PAGE",
     "SECTION",
     "SECTION_PAGE",
     "STYLE_PAGE",
+    "WIKI_EDIT_MODE",
     "api_origin",
     "definition_line",
     "gadget_config",
@@ -333,6 +380,7 @@ __all__ = [
     "message_languages",
     "messages",
     "own_messages",
+    "page_formats",
     "render_script",
     "script_json",
 ]

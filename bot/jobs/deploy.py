@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
 from pywikibot.site import APISite
 
 from bot.core import resources
 from bot.core.errors import ConfigError
-from bot.core.gadget_pages import DEFINITION_PAGE, gadget_pages, merge_definition
+from bot.core.gadget_pages import (
+    DEFINITION_PAGE,
+    JOIN_API_MODE,
+    WIKI_EDIT_MODE,
+    gadget_pages,
+    merge_definition,
+)
 from bot.core.messages import Messages
 from bot.wiki.edit import Change, Editor, Outcome, PageText
 
@@ -53,17 +60,81 @@ def wiki_language(site: APISite, configured: str | None = None) -> str:
     return lang if lang in languages() else "en"
 
 
+#: What saving the gadget's pages takes (MediaWiki:*.js, *.css and interface messages): the
+#: interface-admin group's rights, and for a BotPassword the grant "Edit sitewide and user
+#: CSS/JS" (editsiteconfig).
+GADGET_RIGHTS = ("editsitejs", "editsitecss", "editinterface")
+
+
+@dataclass(frozen=True)
+class GadgetPlan:
+    """Whether deploy installs the Join gadget, in which mode, and why (for the operator)."""
+
+    install: bool
+    #: The Join API's URL for the join-api mode; None for the wiki-edit mode.
+    api_url: str | None
+    note: str
+
+    @property
+    def mode(self) -> str | None:
+        if not self.install:
+            return None
+        return JOIN_API_MODE if self.api_url else WIKI_EDIT_MODE
+
+
+def choose_gadget(
+    api_url: str | None, *, extensions: Collection[str], rights: Collection[str]
+) -> GadgetPlan:
+    """The gadget's mode on a wiki with these extensions, for an account with these rights.
+
+    The join-api mode needs the Join API's URL and Extension:OAuth on the wiki (the API signs
+    people in through its Special:OAuth); otherwise the gadget edits the page as the
+    logged-in user (the wiki-edit mode). Without Extension:Gadgets, or without the rights
+    to save the gadget's pages, there is no gadget.
+    """
+    if "Gadgets" not in extensions:
+        return GadgetPlan(False, None, "no Join gadget: the wiki has no Extension:Gadgets")
+    missing = [right for right in GADGET_RIGHTS if right not in rights]
+    if missing:
+        return GadgetPlan(
+            False,
+            None,
+            f"no Join gadget: the account lacks the rights {', '.join(missing)} (the "
+            "interface-admin group, and for a BotPassword the grant 'Edit sitewide and user "
+            "CSS/JS'); an interface administrator can save its pages instead",
+        )
+    if not api_url:
+        return GadgetPlan(True, None, f"the Join gadget in the {WIKI_EDIT_MODE} mode (no Join API)")
+    if "OAuth" not in extensions:
+        return GadgetPlan(
+            True,
+            None,
+            f"the Join gadget in the {WIKI_EDIT_MODE} mode: the wiki has no Extension:OAuth, "
+            "which the Join API signs people in with",
+        )
+    return GadgetPlan(True, api_url, f"the Join gadget in the {JOIN_API_MODE} mode ({api_url})")
+
+
+def gadget_plan(site: APISite, api_url: str | None) -> GadgetPlan:
+    """choose_gadget() for this wiki and the bot's account on it."""
+    extensions = [str(ext.get("name", "")) for ext in site.siteinfo["extensions"]]
+    rights = [right for right in GADGET_RIGHTS if site.has_right(right)]
+    return choose_gadget(api_url, extensions=extensions, rights=rights)
+
+
 def deploy(
     site: APISite,
     *,
     lang: str = "en",
     api_url: str | None = None,
+    gadget: bool = True,
     messages: Messages | None = None,
     stop_page: str | None = None,
     simulate: bool = False,
 ) -> list[str]:
-    """Install the templates in ``lang`` (and their tracking categories' pages) and, given
-    the Join API's URL, the gadget.
+    """Install the templates in ``lang`` (and their tracking categories' pages) and, with
+    ``gadget``, the Join gadget: through the Join API at ``api_url``, or without one in the
+    wiki-edit mode (gadget_plan() tells which the wiki allows).
 
     Returns the titles saved (with ``simulate``: that would be saved); a second run saves
     nothing. The gadget's pages are in the MediaWiki namespace: the bot account needs the
@@ -74,7 +145,7 @@ def deploy(
         title: _replacing(text)
         for title, text in {**template_sources(lang), **category_sources(lang)}.items()
     }
-    if api_url:
+    if gadget:
         pages.update(
             {title: _replacing(text) for title, text in gadget_pages(api_url, lang).items()}
         )
