@@ -452,6 +452,7 @@ def test_example_program_page_renders(wikis: Any) -> None:
     # A row the bot has not counted (no figures) says so; dates stay on one line.
     assert "programs-bot-uncounted" in bob.classes and "programs-bot-uncounted" not in alice.classes
     assert bob.find(cls="programs-bot-uncounted-note").text() == "not counted"
+    assert bob.cells()[0].text().endswith("(contribs) not counted")
     assert not list(alice.iter(cls="programs-bot-uncounted-note"))
     assert all("white-space:nowrap" in row.cells()[1].attrs.get("style", "") for row in rows)
 
