@@ -9,6 +9,7 @@ Usage:
     programs-bot [global options] run [--interval SECONDS] [--edit-interval MINUTES]
                                       [--db URL] [--stop-page TITLE]
     programs-bot [global options] status [--db URL]
+    programs-bot [global options] migrate [--db URL]
     programs-bot [global options] report PAGE [--format csv|json] [--out DIR] [--db URL]
 
 refresh   reads each program page, counts its participants' contributions on the
@@ -32,6 +33,10 @@ run       the scheduler: discovers program pages, writes joins, runs requested
           may run against one store.
 status    per program: phase, last refresh, its duration and requests, next due,
           pending edit, last problem.
+migrate   creates the SQL store's tables, or brings them to this release's schema, and
+          says what it applied. Every command and the Join API do the same when they
+          open the store, one process at a time under the database's lock; run it
+          before the Join API's first start and after installing a new release.
 report    a program's (or a campaign's) full report: a summary (per wiki, totals, new and retained
           editors, file usage, pageviews), its participants (per-wiki columns and
           retention), its articles (pageviews, deleted flag) and its uploads; as four
@@ -107,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--db")
     status = commands.add_parser("status", add_help=False)
     status.add_argument("--db")
+    migrate = commands.add_parser("migrate", add_help=False)
+    migrate.add_argument("--db")
     report = commands.add_parser("report", add_help=False)
     report.add_argument("page")
     report.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -272,12 +279,22 @@ def _status(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _migrate(options: argparse.Namespace) -> int:
+    applied = open_store(options.db, migrate=False).migrate()
+    if applied:
+        pywikibot.info(f"the store's schema is up to date: applied {', '.join(applied)}")
+    else:
+        pywikibot.info("the store's schema is up to date: nothing to apply")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "refresh": _refresh,
     "deploy": _deploy,
     "worker": _worker,
     "run": _run,
     "status": _status,
+    "migrate": _migrate,
     "report": _report,
 }
 

@@ -66,7 +66,7 @@ def create_app(
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = Services(
         config=settings,
-        store=Store(settings.store_url),
+        store=_open_store(settings.store_url),
         reader=WikiReader(settings.user_agent, settings.wiki_timeout),
         clock=clock or _utcnow,
     )
@@ -77,6 +77,20 @@ def create_app(
     app.after_request(_no_store)
     _register_error_handlers(app)
     return app
+
+
+def _open_store(url: str) -> Store:
+    """The store, its schema made or brought up to date first: by one process at a time
+    (the others, gunicorn's other workers included, wait for it), never silently."""
+    store = Store(url, migrate=False)
+    applied = store.migrate()
+    if applied:
+        log.warning(
+            "the store %s lacked migrations %s: applied them",
+            Store.shown_url(url),
+            ", ".join(applied),
+        )
+    return store
 
 
 def _healthz() -> tuple[dict[str, Any], int]:

@@ -9,6 +9,7 @@ at start-up with a clear message instead of at the first request.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,29 @@ SECRET_KEY_ENV = "PROGRAMS_API_SECRET_KEY"
 STORE_ENV = "PROGRAMS_BOT_DB"
 DEFAULT_USER_AGENT = "programs-bot-api/0.1 (Join API of programs-bot)"
 MIN_SECRET_LENGTH = 16
+#: Marks of a value still to be written: "...", "…", "<the consumer key>", "$SECRET".
+_PLACEHOLDER_MARK = re.compile(r"\.\.\.|…|<[^<>]*>|^\$\{?\w+\}?$")
+#: Words of example values (the documentation's, and common ones) that no real secret or
+#: consumer key holds.
+_PLACEHOLDER_WORDS = (
+    "random string",
+    "at least 16 characters",
+    "consumer key",
+    "consumer secret",
+    "change me",
+    "changeme",
+    "replace me",
+    "placeholder",
+)
+#: How to get each secret, for the message that refuses a placeholder.
+_HOW_TO_GET = {
+    "secret_key": (
+        "a long random string, e.g. from python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(32))' (or set PROGRAMS_API_SECRET_KEY)"
+    ),
+    "consumer_key": "the consumer key that Special:OAuthConsumerRegistration showed",
+    "consumer_secret": "the consumer secret that Special:OAuthConsumerRegistration showed",
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,32 @@ def _string(data: Mapping[str, Any], key: str, where: str, default: str | None =
     value = data[key]
     if not isinstance(value, str) or not value.strip():
         raise ApiConfigError(f"{where}: {key!r} must be a non-empty string")
-    return value.strip()
+    # The user agent is free text (a contact in angle brackets is a real value there).
+    return value.strip() if key == "user_agent" else _real(value.strip(), key, where)
+
+
+def _placeholder(value: str, key: str) -> str | None:
+    """Why ``value`` of ``key`` is a placeholder, or None when it may be a real value."""
+    mark = _PLACEHOLDER_MARK.search(value)
+    if mark:
+        return f"it holds {mark.group(0)!r}"
+    if key in _HOW_TO_GET:
+        lowered = " ".join(value.lower().split())
+        word = next((w for w in _PLACEHOLDER_WORDS if w in lowered), None)
+        if word is not None:
+            return f"it reads like an example ({word!r})"
+    if key in ("consumer_key", "consumer_secret") and len(value.split()) > 1:
+        return "it holds spaces, which the wiki's consumer keys and secrets never do"
+    return None
+
+
+def _real(value: str, key: str, where: str) -> str:
+    """``value``, unless it is an obvious placeholder: then the error names the key."""
+    reason = _placeholder(value, key)
+    if reason is not None:
+        wanted = _HOW_TO_GET.get(key, "the real value")
+        raise ApiConfigError(f"{where}: {key!r} is a placeholder ({reason}); put {wanted} there")
+    return value
 
 
 def _number(

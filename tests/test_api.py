@@ -164,6 +164,52 @@ def test_a_bad_configuration_is_refused_with_the_key_named(change: Any, message:
         config_from_mapping(config)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("secret_key", "a long random string, at least 16 characters", "example ('random string')"),
+        ("secret_key", "...", "holds '...'"),
+        ("secret_key", "<a long random string>", "holds '<a long random string>'"),
+        ("secret_key", "${PROGRAMS_API_SECRET_KEY}", "holds '${PROGRAMS_API_SECRET_KEY}'"),
+        ("secret_key", "please change me before use!", "example ('change me')"),
+        ("consumer_key", "...", "holds '...'"),
+        ("consumer_key", "…", "holds '…'"),
+        ("consumer_key", "the consumer key", "example ('consumer key')"),
+        ("consumer_secret", "<the consumer secret>", "holds '<the consumer secret>'"),
+        ("consumer_secret", "a1b2 c3d4", "holds spaces"),
+        ("store_url", "mysql+pymysql://...", "holds '...'"),
+        ("oauth_url", "https://<wiki>/w/index.php", "holds '<wiki>'"),
+    ],
+)
+def test_placeholders_are_refused_with_the_key_named(key: str, value: str, message: str) -> None:
+    config = _good()
+    (config["wikis"][0] if key.startswith(("consumer", "oauth")) else config)[key] = value
+    with pytest.raises(ApiConfigError) as refused:
+        config_from_mapping(config)
+    assert f"{key!r} is a placeholder" in str(refused.value)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("secret_key", "Zq3_x-9PfA2kLm0nB7vC4dE1fG6hJ8iK"),  # secrets.token_urlsafe
+        ("secret_key", "correct horse battery staple, twice"),
+        ("secret_key", "p$ssw0rd$with-dollars-inside"),
+        ("consumer_key", "0123456789abcdef0123456789abcdef"),  # what the wiki gives
+        ("consumer_secret", "fedcba9876543210fedcba9876543210fedcba98"),
+        ("user_agent", "programs-bot-api/0.1 (Jane Doe <jane@example.org>)"),
+        ("store_url", "mysql+pymysql://u:p@tools.db.svc.wikimedia.cloud/u__programs"),
+    ],
+)
+def test_real_looking_values_are_accepted(key: str, value: str) -> None:
+    config = _good()
+    (config["wikis"][0] if key.startswith("consumer") else config)[key] = value
+    settings = config_from_mapping(config)
+    where = settings.wikis[0] if key.startswith("consumer") else settings
+    assert getattr(where, key) == value
+
+
 def test_configuration_from_a_file_with_environment_overrides(tmp_path: Path) -> None:
     path = tmp_path / "api.toml"
     path.write_text(
@@ -213,6 +259,29 @@ def test_the_wsgi_module_builds_the_app_from_the_environment(
     assert isinstance(wsgi.app, Flask)
     assert wsgi.app.test_client().get("/healthz").get_json() == {"status": "ok"}
     sys.modules.pop("gadget_api.wsgi", None)
+
+
+def test_the_wsgi_module_stops_with_one_line_on_a_placeholder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "api.toml"
+    entry = {**offline_entry(), "consumer_secret": "..."}
+    path.write_text(
+        'public_url = "http://api.test"\n[[wikis]]\n'
+        + "".join(f'{k} = "{v}"\n' for k, v in entry.items())
+    )
+    monkeypatch.setenv("PROGRAMS_API_CONFIG", str(path))
+    monkeypatch.setenv("PROGRAMS_API_SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("PROGRAMS_BOT_DB", f"sqlite:///{tmp_path / 'wsgi.sqlite'}")
+    sys.modules.pop("gadget_api.wsgi", None)
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module("gadget_api.wsgi")
+    sys.modules.pop("gadget_api.wsgi", None)
+    assert stopped.value.code == 4  # gunicorn's "App failed to load": it stops, no restarts
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and "Traceback" not in said
+    assert f"{path}: [[wikis]] #1: 'consumer_secret' is a placeholder" in said
+    assert not (tmp_path / "wsgi.sqlite").exists()  # refused before the store was opened
 
 
 def test_create_app_takes_a_config_object(tmp_path: Path) -> None:

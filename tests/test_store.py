@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from bot.core.contributions import PageState, Revision
 from bot.store import (
@@ -45,6 +50,71 @@ def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
         assert not conn.dialect.has_table(conn, "api_tokens")
     fresh.migrate()
     assert fresh.pending_migrations() == []
+
+
+def empty_store(url: str) -> None:
+    """Make the database at ``url`` fresh again: no table, no schema version."""
+    engine = sqlalchemy.create_engine(url)
+    try:
+        metadata = sqlalchemy.MetaData()
+        metadata.reflect(engine)
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+    assert Store(url, migrate=False).pending_migrations() == ["0001", "0002", "0003"]
+
+
+#: A bot process opening the store: it says when it is ready, then opens the store as soon
+#: as the file named by argv[2] exists, so that every process opens it at the same moment.
+OPENER = """
+import sys, time
+from pathlib import Path
+from bot.store import Store
+Path(sys.argv[3]).touch()
+while not Path(sys.argv[2]).exists():
+    time.sleep(0.002)
+Store(sys.argv[1])
+"""
+
+
+def open_at_once(url: str, tmp_path: Path, processes: int) -> list[tuple[int, str]]:
+    """``Store(url)`` in ``processes`` processes at once; each one's exit status and stderr."""
+    go = tmp_path / "go"
+    go.unlink(missing_ok=True)
+    ready = [tmp_path / f"ready-{n}" for n in range(processes)]
+    for path in ready:
+        path.unlink(missing_ok=True)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, url, str(go), str(path)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for path in ready
+    ]
+    deadline = time.monotonic() + 120
+    while not all(path.exists() for path in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    return [(child.wait(120), child.stderr.read() if child.stderr else "") for child in children]
+
+
+def test_processes_opening_a_fresh_store_at_once_migrate_it_once(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The bot's processes (and the API's workers) may all start on a fresh database: one
+    of them makes the schema under the database's lock, the others wait and find it made."""
+    for _ in range(3):
+        empty_store(store_url)
+        results = open_at_once(store_url, tmp_path, processes=6)
+        assert [status for status, _ in results] == [0] * 6, [err for _, err in results]
+        reopened = Store(store_url, migrate=False)
+        assert reopened.pending_migrations() == []
+        with reopened.engine.connect() as conn:
+            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            assert [tuple(row) for row in versions] == [("0003",)]
+            assert conn.dialect.has_table(conn, "api_tokens")
+        reopened.engine.dispose()
 
 
 def test_remembered_revisions_round_trip(store: Store) -> None:

@@ -1,7 +1,9 @@
 """The store's base: the engine, the schema, and turning records into rows and back.
 
 SQLite by default; MariaDB and PostgreSQL by URL. The schema comes from Alembic's
-migrations (``bot/store/migrations``), applied when a Store opens a database.
+migrations (``bot/store/migrations``), applied when a Store opens a database: by one
+process at a time, under a lock of the database itself, so that any number of processes
+(the bot's, the API's workers) may open a fresh database at once.
 
 Every engine keeps datetimes the same way only without a timezone, so the store writes
 UTC without tzinfo and gives it back with tzinfo UTC. Lists of names are kept one per line
@@ -10,8 +12,10 @@ UTC without tzinfo and gives it back with tzinfo UTC. Lists of names are kept on
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from functools import cache
@@ -32,12 +36,15 @@ from sqlalchemy import (
     Select,
     Table,
     create_engine,
+    event,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from bot.core.errors import StoreError
 
@@ -47,6 +54,12 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound="DataclassInstance")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: How long a process waits for another one to finish migrating the same database.
+MIGRATION_WAIT_SECONDS = 120
+#: PostgreSQL's advisory locks are per database: one fixed key serves every store.
+_PG_LOCK_KEY = 0x70726F6772616D73  # "programs"
+
+log = logging.getLogger(__name__)
 
 
 def _alembic_config() -> Config:
@@ -73,27 +86,65 @@ class Database:
             if migrate:
                 self.migrate()
         except SQLAlchemyError as error:
-            raise StoreError(f"cannot open the store {url}: {error}") from error
+            raise StoreError(f"cannot open the store {self.shown_url(url)}: {error}") from error
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (a no-op when it is there)."""
-        with self.engine.begin() as connection:
-            config = _alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+    @staticmethod
+    def shown_url(url: str) -> str:
+        """``url`` fit for messages and logs: without its password."""
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except SQLAlchemyError:  # not a URL: nothing to hide
+            return url
+
+    def migrate(self) -> list[str]:
+        """Bring the schema to the newest migration; the migrations applied, oldest first
+        (none when it was there). One process at a time: the others wait for it, then find
+        nothing left to do."""
+        if not self.pending_migrations():
+            return []
+        try:
+            with self._migration_lock() as connection:
+                applied = _pending(connection)  # again: another process may have done it
+                if applied:
+                    config = _alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+        except SQLAlchemyError as error:
+            raise StoreError(
+                f"cannot migrate the store {self.shown_url(str(self.engine.url))}: {error}"
+            ) from error
+        if applied:
+            log.info("the store's schema: applied migrations %s", ", ".join(applied))
+        return applied
 
     def pending_migrations(self) -> list[str]:
         """The migrations this database still lacks, oldest first (none: up to date)."""
-        scripts = ScriptDirectory.from_config(_alembic_config())
         try:
             with self.engine.connect() as connection:
-                current = MigrationContext.configure(connection).get_current_revision()
+                return _pending(connection)
         except SQLAlchemyError as error:
-            raise StoreError(f"the store cannot be read: {error}") from error
-        missing = [
-            script.revision for script in scripts.iterate_revisions("head", current or "base")
-        ]
-        return list(reversed([revision for revision in missing if revision != current]))
+            shown = self.shown_url(str(self.engine.url))
+            raise StoreError(f"the store {shown} cannot be read: {error}") from error
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[Connection]:
+        """A connection in a transaction, holding the database's migration lock."""
+        dialect = self.engine.dialect.name
+        if dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            with _sqlite_write_lock(self.engine) as connection:
+                yield connection
+        elif dialect == "postgresql":
+            with self.engine.begin() as connection:
+                # The lock ends with the transaction; lock_timeout bounds the wait for it.
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT_SECONDS}s'")
+                connection.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+                yield connection
+        elif dialect in ("mysql", "mariadb"):
+            with _mysql_named_lock(self.engine) as connection, connection.begin():
+                yield connection
+        else:  # an in-memory SQLite database: no other process can see it
+            with self.engine.begin() as connection:
+                yield connection
 
     def _record(self, record: type[R], query: Select[Any]) -> R | None:
         """The first row ``query`` finds, as a ``record``."""
@@ -127,6 +178,65 @@ class Database:
         )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def _pending(connection: Connection) -> list[str]:
+    """The migrations the database behind ``connection`` lacks, oldest first."""
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    current = MigrationContext.configure(connection).get_current_revision()
+    missing = [script.revision for script in scripts.iterate_revisions("head", current or "base")]
+    return list(reversed([revision for revision in missing if revision != current]))
+
+
+@contextmanager
+def _sqlite_write_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction that took SQLite's write lock first (BEGIN IMMEDIATE): other
+    migrating processes wait at their BEGIN, then find the schema made.
+
+    Python's sqlite3 runs DDL outside any transaction unless told otherwise, which let
+    two processes create the same tables at once; this engine emits BEGIN itself (the
+    recipe of SQLAlchemy's SQLite documentation), so the whole migration is one
+    transaction that a killed process leaves undone.
+    """
+    locking = create_engine(
+        engine.url, poolclass=NullPool, connect_args={"timeout": MIGRATION_WAIT_SECONDS}
+    )
+
+    @event.listens_for(locking, "connect")
+    def _driver_begins_nothing(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(locking, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        with locking.begin() as connection:
+            yield connection
+    finally:
+        locking.dispose()
+
+
+@contextmanager
+def _mysql_named_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection holding MariaDB's named lock for this database (GET_LOCK): its DDL
+    commits statement by statement, so the lock spans the connection, not a transaction.
+    The server frees it when the connection ends, a killed process's too."""
+    with engine.connect() as connection:
+        database = connection.execute(select(func.database())).scalar()
+        name = f"programs-bot migrations {database}"[:64]  # the server's limit
+        got = connection.execute(select(func.get_lock(name, MIGRATION_WAIT_SECONDS))).scalar()
+        connection.commit()
+        if got != 1:
+            raise StoreError(
+                f"another process has been migrating the store for {MIGRATION_WAIT_SECONDS} s; "
+                "try again when it is done"
+            )
+        try:
+            yield connection
+        finally:
+            connection.execute(select(func.release_lock(name)))
+            connection.commit()
 
 
 def matching(table: Table, **keys: Any) -> list[ColumnElement[bool]]:

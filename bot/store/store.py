@@ -23,5 +23,6 @@ class Store(
     """Every table the project keeps, behind one object; safe to share between threads.
 
     ``Store(url, migrate=True)`` opens the database at ``url`` and brings its schema to
-    the newest migration.
+    the newest migration, one process at a time (``Database.migrate``); with
+    ``migrate=False`` it only opens it (``pending_migrations`` tells what it lacks).
     """
