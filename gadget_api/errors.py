@@ -21,6 +21,10 @@ class WikiUnavailableError(GadgetApiError):
     """A wiki did not answer, or answered with something that is not a usable reply."""
 
 
+class OAuthNotInstalledError(GadgetApiError):
+    """The wiki has no Special:OAuth: Extension:OAuth is not installed there."""
+
+
 class OAuthFlowError(GadgetApiError):
     """The OAuth handshake failed; shown to the user as a page in the popup."""
 

@@ -1,4 +1,5 @@
-"""Sign-in through the wiki's Special:OAuth (OAuth 1.0a, mwoauth), in a popup.
+"""Sign-in through the wiki's Special:OAuth (OAuth 1.0a: mwoauth, and handshake.py for the
+two calls it cannot make as needed), in a popup.
 
 ``/oauth/start?wiki=HOST`` asks the wiki for a request token, keeps it in Flask's signed
 session cookie (first-party: the popup is on the API's own origin) and sends the popup to
@@ -25,10 +26,11 @@ from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from bot.core.dates import format_moment
+from gadget_api import handshake
 from gadget_api.auth import mint_token, usable_username
 from gadget_api.config import WikiConfig
 from gadget_api.context import services
-from gadget_api.errors import OAuthFlowError
+from gadget_api.errors import OAuthFlowError, OAuthNotInstalledError
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +43,20 @@ ERROR_MESSAGE = "programs-bot-error"
 HANDSHAKE_SECONDS = 15 * 60
 
 
-def _handshaker(wiki: WikiConfig) -> Any:
-    consumer = mwoauth.ConsumerToken(wiki.consumer_key, wiki.consumer_secret)
-    return mwoauth.Handshaker(
-        wiki.oauth_url, consumer, callback="oob", user_agent=services().config.user_agent
-    )
-
-
 def _provider_error(wiki: WikiConfig, step: str, error: Exception) -> OAuthFlowError:
-    """502 when the wiki could not be reached, 403 when it refused (bad verifier, ...)."""
-    log.warning("OAuth %s with %s failed: %r", step, wiki.host, error)
+    """502 when the wiki could not be reached, 501 when it has no Special:OAuth, 403 when
+    it refused (bad verifier, ...)."""
+    # One line, however long the wiki's answer (mwoauth puts whole pages in its errors).
+    detail = " ".join(f"{type(error).__name__}: {error}".split())
+    log.warning("OAuth %s with %s failed: %s", step, wiki.host, detail[:300])
+    if isinstance(error, OAuthNotInstalledError):
+        return OAuthFlowError(
+            501,
+            "oauth-not-installed",
+            f"Signing in needs the OAuth extension (Extension:OAuth), which {wiki.host} "
+            "does not have. The wiki's administrators must install it; trying again will "
+            "not help.",
+        )
     if isinstance(error, requests.RequestException):
         return OAuthFlowError(
             502,
@@ -65,6 +71,7 @@ def _provider_error(wiki: WikiConfig, step: str, error: Exception) -> OAuthFlowE
 # What mwoauth lets through: its own errors, requests' and JWT's, and KeyError/TypeError/...
 # when the provider answers with something that is not a token (mwoauth does not check).
 _HANDSHAKE_ERRORS = (
+    OAuthNotInstalledError,
     mwoauth.OAuthException,
     requests.RequestException,
     jwt.PyJWTError,
@@ -85,7 +92,7 @@ def start() -> BaseResponse:
             None, OAuthFlowError(404, "unknown-wiki", f"{host!r} is not a wiki this tool serves.")
         )
     try:
-        authorize_url, request_token = _handshaker(wiki).initiate()
+        authorize_url, request_token = handshake.initiate(wiki, services().config.user_agent)
     except _HANDSHAKE_ERRORS as error:
         return _page_error(wiki, _provider_error(wiki, "initiate", error))
     session.clear()
@@ -129,14 +136,20 @@ def callback() -> Response:
                 400, "oauth-mismatch", "This answer belongs to another sign-in. Please try again."
             ),
         )
-    handshaker = _handshaker(wiki)
+    user_agent = services().config.user_agent
     request_token = mwoauth.RequestToken(state["key"], state["secret"])
     try:
-        access_token = handshaker.complete(request_token, request.query_string.decode())
+        access_token = mwoauth.complete(
+            wiki.oauth_url,
+            mwoauth.ConsumerToken(wiki.consumer_key, wiki.consumer_secret),
+            request_token,
+            request.query_string.decode(),
+            user_agent=user_agent,
+        )
     except _HANDSHAKE_ERRORS as error:
         return _page_error(wiki, _provider_error(wiki, "token", error))
     try:
-        identity = handshaker.identify(access_token)
+        identity = handshake.identify(wiki, access_token, user_agent)
         username = str(identity["username"])
     except _HANDSHAKE_ERRORS as error:
         return _page_error(wiki, _provider_error(wiki, "identify", error))

@@ -7,6 +7,7 @@ identities from the real content wiki, so a token minted here names a real accou
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import mwoauth
 import pytest
 import requests
 from flask import Flask
@@ -237,3 +239,75 @@ def test_unknown_wiki_and_provider_down(
     assert down.status_code == 502
     message = posted_message(down.get_data(as_text=True), wikis.content.url)
     assert message["code"] == "oauth-unavailable"
+
+
+def test_a_numeric_sub_from_an_older_extension_signs_in(
+    wikis: Farm, tmp_path: Path, consumer: Consumer, clock: Clock
+) -> None:
+    """Extension:OAuth before December 2024 (MediaWiki 1.39 installs) sent ``sub`` as a
+    number: PyJWT 2.10+ refuses it in mwoauth's identify(), the API accepts it."""
+    with OAuthProvider(wikis.content, [consumer], numeric_sub=True) as older:
+        # What the unmodified mwoauth makes of it, as every sign-in failed before.
+        handshaker = mwoauth.Handshaker(
+            older.index_url, mwoauth.ConsumerToken(consumer.key, consumer.secret)
+        )
+        authorize_url, request_token = handshaker.initiate()
+        with requests.Session() as browser:
+            back = authorize_with_requests(browser, authorize_url, "Alice")
+        access_token = handshaker.complete(request_token, urlsplit(back).query)
+        with pytest.raises(mwoauth.OAuthException, match="Expected JSON"):
+            handshaker.identify(access_token)
+
+        app = make_app(wikis, tmp_path, consumer, older.index_url, clock)
+        popup = app.test_client()
+        with requests.Session() as browser:
+            back = authorize_with_requests(browser, start(popup, wikis), "Alice")
+        page = popup.get(callback_path(back))
+    assert page.status_code == 200, page.get_data(as_text=True)
+    message = posted_message(page.get_data(as_text=True), wikis.content.url)
+    assert message["type"] == "programs-bot-token" and message["username"] == "Alice"
+    record = app.extensions[EXTENSION].store.find_token(
+        hash_token(message["token"]), app.extensions[EXTENSION].now()
+    )
+    (user_id,) = wikis.content.sql("select user_id from user where user_name = ?", ("Alice",))[0]
+    assert record is not None and record.user_id == int(user_id) > 0
+
+
+def test_a_numeric_sub_does_not_excuse_a_wrong_issuer(
+    wikis: Farm, tmp_path: Path, consumer: Consumer, clock: Clock
+) -> None:
+    with OAuthProvider(
+        wikis.content, [consumer], numeric_sub=True, iss_override="https://elsewhere.test"
+    ) as older:
+        popup = make_app(wikis, tmp_path, consumer, older.index_url, clock).test_client()
+        with requests.Session() as browser:
+            back = authorize_with_requests(browser, start(popup, wikis), "Alice")
+        page = popup.get(callback_path(back))
+    assert page.status_code == 403
+    message = posted_message(page.get_data(as_text=True), wikis.content.url)
+    assert message["code"] == "oauth-refused" and "token" not in message
+
+
+def test_a_wiki_without_the_oauth_extension(
+    wikis: Farm, tmp_path: Path, consumer: Consumer, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The local wikis have no Extension:OAuth: their index.php answers Special:OAuth/initiate
+    with MediaWiki's own "No such special page" page."""
+    answer = requests.post(
+        wikis.content.index_url, params={"title": "Special:OAuth/initiate"}, timeout=30
+    )
+    assert answer.status_code == 404 and "mw-invalidspecialpage" in answer.text
+
+    popup = make_app(wikis, tmp_path, consumer, wikis.content.index_url, clock).test_client()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gadget_api"):
+        page = popup.get(f"/oauth/start?wiki={wikis.content.host}")
+    assert page.status_code == 501
+    message = posted_message(page.get_data(as_text=True), wikis.content.url)
+    assert message["type"] == "programs-bot-error" and message["code"] == "oauth-not-installed"
+    assert "OAuth extension" in message["message"] and "administrators" in message["message"]
+    assert "try again" not in message["message"].replace("trying again will not help", "")
+    assert popup.get_cookie("programs_api_session") is None  # no handshake was begun
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("gadget_api")]
+    assert len(logged) == 1 and "\n" not in logged[0] and len(logged[0]) < 400, logged
+    assert "Special:OAuth" in logged[0] and "<html" not in logged[0].lower()

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import mwoauth
 import pytest
 import requests
 import schemathesis
@@ -56,7 +55,7 @@ from api_support import (
 )
 from bot.core.titles import normalize_title
 from bot.store import JOIN, Store
-from gadget_api import create_app
+from gadget_api import create_app, handshake
 from gadget_api.auth import hash_token
 from gadget_api.context import EXTENSION
 from harness import Farm
@@ -1030,13 +1029,13 @@ def test_crafted_usernames_from_oauth_identities(
             assert latest is not None and latest.username == username
 
         # An identity no wiki would send (a provider gone wrong): no token is minted.
-        real_identify = mwoauth.Handshaker.identify
+        real_identify = handshake.identify
         for crafted in ("Eve~~~~", "Eve|joined=1999", "Eve&amp;x", "Eve<b>", "Eve/x", ""):
 
-            def identify(self: Any, access_token: Any, crafted: str = crafted) -> Any:
-                return {**real_identify(self, access_token), "username": crafted}
+            def identify(*args: Any, crafted: str = crafted) -> Any:
+                return {**real_identify(*args), "username": crafted}
 
-            monkeypatch.setattr(mwoauth.Handshaker, "identify", identify)
+            monkeypatch.setattr(handshake, "identify", identify)
             page = sign_in(app, sender, host, "Carol")
             assert page.status_code == 403, (crafted, page.get_data(as_text=True))
             assert '"programs-bot-error"' in page.get_data(as_text=True)
