@@ -11,6 +11,7 @@ Usage:
     programs-bot [global options] status [--db URL]
     programs-bot [global options] migrate [--db URL]
     programs-bot [global options] report PAGE [--format csv|json] [--out DIR] [--db URL]
+    programs-bot [global options] doctor [--db URL] [--stop-page TITLE]
 
 refresh   reads each program page, counts its participants' contributions on the
           wikis it lists and writes the figures back as a bot edit (none when nothing
@@ -41,6 +42,13 @@ report    a program's (or a campaign's) full report: a summary (per wiki, totals
           editors, file usage, pageviews), its participants (per-wiki columns and
           retention), its articles (pageviews, deleted flag) and its uploads; as four
           CSV files in --out (default: the current directory) or one JSON document.
+doctor    checks, for the home wiki and every wiki of programs-bot.toml, what an
+          administrator would otherwise find by trial: the wiki answers, the bot logs
+          in with the bot flag and high-volume access, ParserFunctions and Gadgets are
+          installed, the templates and the gadget are deployed and current, the stop
+          page lets the bot edit; the store is reachable and migrated; with
+          PROGRAMS_API_CONFIG, each OAuth consumer of the Join API is accepted. Each line
+          says OK or what to do; exit status 1 when anything needs fixing.
 
 Options of refresh:
     --all              every page transcluding {{Program details}}
@@ -60,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 from datetime import timedelta
@@ -75,8 +84,9 @@ from bot.core.messages import Messages
 from bot.core.render import notice_plain
 from bot.core.titles import file_slug
 from bot.jobs.batch import pages_to_refresh, refresh_pages
-from bot.jobs.deploy import deploy, gadget_plan, wiki_language
-from bot.jobs.environment import load_bot_config, open_store
+from bot.jobs.deploy import deploy, gadget_plan, planned_pages, wiki_language
+from bot.jobs.doctor import api_config_path, diagnose
+from bot.jobs.environment import load_bot_config, open_store, store_url
 from bot.jobs.joins import Worker
 from bot.jobs.refresh import Refresher
 from bot.jobs.reports import report_tables
@@ -119,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("csv", "json"), default="csv")
     report.add_argument("--out", default=".")
     report.add_argument("--db")
+    doctor = commands.add_parser("doctor", add_help=False)
+    doctor.add_argument("--db")
+    doctor.add_argument("--stop-page")
     return parser
 
 
@@ -126,7 +139,9 @@ def main(*args: str) -> int:
     """Entry point of the ``programs-bot`` command."""
     argv = list(args) or sys.argv[1:]
     if {"-help", "-h", "--help"} & set(argv):
-        pywikibot.info(__doc__)
+        # "deploy --help" is about deploy: the command named, if one is, else everything.
+        named = [arg for arg in argv if arg in _COMMANDS]
+        pywikibot.info(help_text(named[0] if named else None))
         return EXIT_OK
     local_args = pywikibot.handle_args(list(argv))
     if not local_args:
@@ -141,6 +156,39 @@ def main(*args: str) -> int:
     except ProgramsBotError as error:
         pywikibot.error(str(error))
         return EXIT_FAILED
+
+
+def help_text(command: str | None = None) -> str:
+    """The -help text: all of it, or one command's usage, description and options."""
+    doc = __doc__ or ""
+    if command is None:
+        return doc
+    usage: list[str] = []
+    described: list[str] = []
+    options: list[str] = []
+    common: list[str] = []
+    section, current = "", ""
+    for line in doc.splitlines():
+        if not line.strip():
+            section = "common" if section == "options" else ""
+            continue
+        if line == "Usage:":
+            section = "usage"
+        elif line.startswith("Options of "):
+            section, current = "options", line.removeprefix("Options of ").rstrip(":")
+        elif section == "usage" and line.strip().startswith("programs-bot "):
+            current = line.split()[3] if "[global options]" in line else line.split()[1]
+        elif re.match(r"^\w+ {2,}", line):
+            section, current = "described", line.split()[0]
+        elif line.startswith("Pywikibot's global options"):
+            section = "common"
+        found = {"usage": usage, "described": described, "options": options}.get(section)
+        if section == "common":
+            common.append(line)
+        elif found is not None and current == command and line != "Usage:":
+            found.append(line)
+    parts = [["Usage:", *usage], described, options, common]
+    return "\n\n".join("\n".join(part) for part in parts if part)
 
 
 def _simulate() -> bool:
@@ -211,6 +259,15 @@ def _deploy(options: argparse.Namespace) -> int:
     settings = load_bot_config().wiki(host_of(site))
     lang = wiki_language(site, options.lang or settings.language)
     plan = gadget_plan(site, options.api_url or settings.api_url)
+    pages = len(planned_pages(lang, plan.api_url, gadget=plan.install))
+    throttle = float(pywikibot.config.put_throttle)
+    if throttle and not _simulate():
+        # Pywikibot waits put_throttle seconds between saves: on a fresh wiki, minutes.
+        pywikibot.info(
+            f"checking {pages} pages; Pywikibot waits put_throttle = {throttle:g} s between "
+            f"saves (user-config.py), so saving all of them takes up to "
+            f"{pages * throttle / 60:.0f} min"
+        )
     changed = deploy(
         site,
         lang=lang,
@@ -288,6 +345,19 @@ def _migrate(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _doctor(options: argparse.Namespace) -> int:
+    findings = diagnose(
+        pywikibot.Site(),
+        load_bot_config(),
+        store_url=store_url(options.db),
+        stop_page=options.stop_page,
+        api_config=api_config_path(),
+    )
+    for finding in findings:
+        pywikibot.info(finding.line())
+    return EXIT_OK if all(finding.ok for finding in findings) else EXIT_FAILED
+
+
 _COMMANDS = {
     "refresh": _refresh,
     "deploy": _deploy,
@@ -296,6 +366,7 @@ _COMMANDS = {
     "status": _status,
     "migrate": _migrate,
     "report": _report,
+    "doctor": _doctor,
 }
 
 

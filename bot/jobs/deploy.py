@@ -140,16 +140,8 @@ def deploy(
     nothing. The gadget's pages are in the MediaWiki namespace: the bot account needs the
     interface-admin right for them. Raises StopPageError when the stop page says stop.
     """
-    messages = messages or Messages()
-    pages: dict[str, Callable[[str], str]] = {
-        title: _replacing(text)
-        for title, text in {**template_sources(lang), **category_sources(lang)}.items()
-    }
-    if gadget:
-        pages.update(
-            {title: _replacing(text) for title, text in gadget_pages(api_url, lang).items()}
-        )
-        pages[DEFINITION_PAGE] = merge_definition
+    messages = messages or Messages(lang)
+    pages = planned_pages(lang, api_url, gadget=gadget)
     summary = messages.text("summary-deploy")
     editor = Editor(site, stop_page=stop_page, simulate=simulate)
     changed = []
@@ -166,6 +158,23 @@ def deploy(
         if result.outcome in (Outcome.SAVED, Outcome.SIMULATED):
             changed.append(title)
     return changed
+
+
+def planned_pages(
+    lang: str, api_url: str | None, *, gadget: bool = True
+) -> dict[str, Callable[[str], str]]:
+    """What deploy writes, page by page: each page's text given what it holds now (the
+    project's copy, or for the Gadgets definition the wiki's with the gadget's line)."""
+    pages: dict[str, Callable[[str], str]] = {
+        title: _replacing(text)
+        for title, text in {**template_sources(lang), **category_sources(lang)}.items()
+    }
+    if gadget:
+        pages.update(
+            {title: _replacing(text) for title, text in gadget_pages(api_url, lang).items()}
+        )
+        pages[DEFINITION_PAGE] = merge_definition
+    return pages
 
 
 def _replacing(text: str) -> Callable[[str], str]:

@@ -38,7 +38,12 @@ def load_bot_config(base_dir: Path | None = None) -> BotConfig:
     return config_from_mapping(data)
 
 
+def store_url(url: str | None = None) -> str:
+    """``url``, else ``$PROGRAMS_BOT_DB``, else a SQLite file in the Pywikibot directory."""
+    return url or default_url(config_dir())
+
+
 def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
-    """The store at ``url``, else ``$PROGRAMS_BOT_DB``, else a SQLite file in the
-    Pywikibot directory; its schema brought up to date unless ``migrate`` is False."""
-    return Store(url or default_url(config_dir()), migrate=migrate)
+    """The store at :func:`store_url`; its schema brought up to date unless ``migrate`` is
+    False."""
+    return Store(store_url(url), migrate=migrate)
