@@ -419,7 +419,7 @@ def test_german_example_page_renders(wikis: Any) -> None:
     # Programmergebnisse.
     assert tree.find(cls="programs-bot-outcomes-title").text() == "Ergebnisse"
     assert tree.find(cls="programs-bot-outcomes-sentence").text() == (
-        "2 Personen haben an „Frauen in der Wissenschaft – Edit-a-thon“ teilgenommen. Während"
+        "2 Personen haben an „Frauen in der Wissenschaft \u2013 Edit-a-thon“ teilgenommen. Während"
         " der Veranstaltung machte die Gruppe 12 Bearbeitungen an 3 Artikeln in der"
         " deutschsprachigen Wikipedia und 2 Bearbeitungen in Wikimedia Commons. Die Gruppe"
         " erstellte 1 neuen Artikel in der deutschsprachigen Wikipedia und lud 2 Dateien in"
