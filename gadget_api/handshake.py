@@ -29,6 +29,7 @@ import requests
 from mwoauth.functions import process_request_token
 from requests_oauthlib import OAuth1
 
+from bot.core import special_pages
 from gadget_api.config import WikiConfig
 from gadget_api.errors import OAuthNotInstalledError
 
@@ -38,9 +39,6 @@ TIMEOUT_SECONDS = 20.0
 LEEWAY_SECONDS = 10.0
 #: Claims Extension:OAuth puts in every identity (a hidden user's too).
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub", "nonce")
-#: The class MediaWiki's skins give the body of a page for a special page it lacks
-#: (Skin::getPageClasses); the page is "No such special page", HTTP 404 by default.
-_NO_SUCH_SPECIAL_PAGE = "mw-invalidspecialpage"
 _NONCE = re.compile(r'oauth_nonce="(.*?)"')
 
 
@@ -56,8 +54,9 @@ def _post(wiki: WikiConfig, subpage: str, auth: Any, user_agent: str) -> request
 
 def no_such_special_page(response: requests.Response) -> bool:
     """Whether MediaWiki answered that it has no such special page."""
-    html = response.headers.get("Content-Type", "").startswith("text/html")
-    return html and _NO_SUCH_SPECIAL_PAGE in response.text
+    return special_pages.no_such_special_page(
+        response.headers.get("Content-Type", ""), response.text
+    )
 
 
 def initiate(wiki: WikiConfig, user_agent: str) -> tuple[str, Any]:

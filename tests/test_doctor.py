@@ -137,3 +137,36 @@ def test_help_of_one_command_is_that_commands_help() -> None:
         check=False,
     )
     assert "refresh PAGE" in everything.stdout + everything.stderr
+
+
+def test_the_join_apis_consumers_are_checked_against_special_oauth(
+    wikis: Farm, tmp_path: Path
+) -> None:
+    """With PROGRAMS_API_CONFIG: a wiki without Special:OAuth is told to install the
+    extension; a consumer the provider knows passes, a wrong secret does not."""
+    from harness.oauth_provider import Consumer, OAuthProvider
+
+    from bot.jobs.doctor import _oauth
+
+    consumer = Consumer.generate("https://api.example.org/oauth/callback")
+    config = tmp_path / "api.toml"
+
+    def entry(host: str, index: str, key: str, secret: str) -> str:
+        return (
+            f'[[wikis]]\nhost = "{host}"\noauth_url = "{index}"\n'
+            f'consumer_key = "{key}"\nconsumer_secret = "{secret}"\n'
+        )
+
+    with OAuthProvider(wikis.content, [consumer]) as provider:
+        config.write_text(
+            entry("plain.example.org", wikis.content.index_url, "k" * 32, "s" * 32)
+            + entry("good.example.org", provider.index_url, consumer.key, consumer.secret)
+            + entry("bad.example.org", provider.index_url, consumer.key, "0" * 32),
+            encoding="utf-8",
+        )
+        found = {finding.where.split()[0]: finding for finding in _oauth(config)}
+    assert not found["plain.example.org"].ok
+    assert "install Extension:OAuth" in found["plain.example.org"].message
+    assert found["good.example.org"].ok, found["good.example.org"].message
+    assert not found["bad.example.org"].ok
+    assert "refuses the consumer" in found["bad.example.org"].message

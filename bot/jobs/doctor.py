@@ -20,6 +20,7 @@ from pywikibot.site import APISite
 
 from bot.core.errors import ProgramsBotError, StopPageError
 from bot.core.settings import BotConfig
+from bot.core.special_pages import no_such_special_page
 from bot.jobs.deploy import gadget_plan, planned_pages, wiki_language
 from bot.store import Store
 from bot.wiki.edit import check_stop_page, default_stop_page
@@ -244,10 +245,11 @@ def _consumer(wiki: dict[str, Any]) -> Finding:
     host, index = str(wiki.get("host", "?")), str(wiki.get("oauth_url", ""))
     where = f"{host} (Join API)"
     try:
-        answer = requests.get(index, params={"title": "Special:OAuth"}, timeout=15)
+        # Unsigned: enough to tell whether the wiki has the special page at all.
+        answer = requests.post(index, params={"title": "Special:OAuth/initiate"}, timeout=15)
     except requests.RequestException as error:
         return Finding(where, False, f"{index} cannot be reached: {error}")
-    if answer.status_code == 404:
+    if no_such_special_page(answer.headers.get("Content-Type", ""), answer.text):
         return Finding(
             where,
             False,
