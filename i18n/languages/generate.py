@@ -20,19 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bot.core.wikinames import PROJECTS  # the projects the bot names by language
+
 HERE = Path(__file__).resolve().parent
 
-#: Wikimedia's language editions (the projects bot.core.wikinames names by language).
-PROJECTS = (
-    "wikipedia",
-    "wiktionary",
-    "wikibooks",
-    "wikinews",
-    "wikiquote",
-    "wikisource",
-    "wikiversity",
-    "wikivoyage",
-)
 
 #: Subdomains that are not the CLDR code of their language.
 CLDR_CODES = {
