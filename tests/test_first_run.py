@@ -9,7 +9,9 @@ to boot". A start is healthy when all 4 workers loaded the app (gunicorn reads t
 ``GET /healthz`` answers 200, nothing went wrong on the way and gunicorn stops cleanly.
 
 Also: the README's example configuration, copied as written, is refused with a message
-naming the key; ``programs-bot migrate`` makes the schema, then finds nothing to do.
+naming the key; ``programs-bot migrate`` makes the schema, then finds nothing to do; the
+README's ``export``, ``programs-bot worker`` and ``programs-bot deploy --api-url`` lines run
+as written beside the gunicorn command (the rest of the quick start: test_quickstart.py).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -263,3 +267,128 @@ def test_programs_bot_migrate_makes_the_schema_then_finds_nothing_to_do(
     assert "applied 0001, 0002, 0003" in migrate()
     assert Store(store_url, migrate=False).pending_migrations() == []
     assert "nothing to apply" in migrate()
+
+
+@pytest.mark.wiki
+def test_the_readme_worker_and_deploy_api_url_as_written(wikis: Farm, tmp_path: Path) -> None:
+    """The rest of the README's Join API steps, as written: its ``export`` line, gunicorn (on a
+    free port), ``programs-bot worker`` beside it, then ``programs-bot deploy --api-url`` with
+    only ``<Join API URL>`` replaced. The bot's Pywikibot directory is ``$HOME/programs-bot``
+    as the quick start makes it (here the farm's configuration), and the API's store is the
+    bot's, in that directory. A join recorded by the API lands on the page through the
+    worker, which SIGTERM stops cleanly. The local wikis have no Extension:OAuth (it cannot
+    be installed here), so deploy keeps the wiki-edit mode and says why."""
+    from bot.core.gadget_pages import SCRIPT_PAGE
+    from bot.core.program_page import parse_program_page
+    from join_load import join_url, mint_tokens
+
+    home = tmp_path / "home"
+    config_dir = home / "programs-bot"
+    farm_config = Path(os.environ["PYWIKIBOT_DIR"])
+    shutil.copytree(farm_config / "families", config_dir / "families")
+    for name in ("user-config.py", "user-password.py"):
+        shutil.copy2(farm_config / name, config_dir / name)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROGRAMS_")}
+    env.update(HOME=str(home), PYWIKIBOT_DIR=str(config_dir))
+
+    export, gunicorn_line, worker_line = readme_block("sh", "export PROGRAMS_API_CONFIG").split(
+        "\n"
+    )[:3]
+    assert gunicorn_line.startswith("gunicorn ")
+    named = subprocess.run(
+        ["bash", "-c", f'{export}\nprintf %s "$PROGRAMS_API_CONFIG"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert named == str(config_dir / "api.toml")
+    public_url = "https://programs-bot.example.org"
+    store_url = f"sqlite:///{config_dir / 'programs-bot.sqlite'}"
+    content = wikis.content
+    Path(named).write_text(
+        'secret_key = "first-run-test-Zq3x9PfA2kLm0nB7vC4d"\n'
+        f'store_url = "{store_url}"\npublic_url = "{public_url}"\n[[wikis]]\n'
+        f'host = "{content.host}"\napi_url = "{content.api_url}"\n'
+        f'origin = "{content.url}"\noauth_url = "{content.index_url}"\n'
+        'consumer_key = "0123456789abcdef0123456789abcdef"\n'
+        'consumer_secret = "fedcba9876543210fedcba9876543210"\n',
+        encoding="utf-8",
+    )
+    env["PROGRAMS_API_CONFIG"] = named
+    title = "Content Wiki:Quick start join"
+    today = datetime.now(UTC).date()
+    admin = content.admin_client()
+    admin.edit(
+        title,
+        "{{Program details\n|name=Quick start join\n"
+        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=5)}\n"
+        f"|wikis={content.host}\n|registration=open\n}}}}\n\n{{{{Participants table}}}}\n"
+        "{{Participant table row|username=Alice|joined=2026-11-01}}\n"
+        "{{End of participants table}}\n",
+    )
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    command = readme_gunicorn(free_port())
+    api_url = "http://" + command[command.index("--bind") + 1]
+    api_log, worker_log = (run_dir / "api.log").open("w"), (run_dir / "worker.log").open("w")
+    api = subprocess.Popen(
+        command,
+        cwd=run_dir,
+        env=env,
+        stdout=api_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while Start._get(api_url + "/healthz") != 200:
+            assert api.poll() is None and time.monotonic() < deadline, (
+                run_dir / "api.log"
+            ).read_text()
+            time.sleep(0.1)
+        (token,) = mint_tokens(Store(store_url), content.host, ["Bob"]).values()
+        joined = requests.post(
+            join_url(api_url, content.host, title),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert joined.status_code == 202, joined.text
+
+        program, *args = shlex.split(worker_line)
+        assert (program, args) == ("programs-bot", ["worker"]), worker_line
+        worker = subprocess.Popen(
+            [str(BIN / program), *args], env=env, stdout=worker_log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while "Bob" not in [
+            row.username for row in parse_program_page(admin.get_text(title) or "").rows
+        ]:
+            assert worker.poll() is None and time.monotonic() < deadline, (
+                run_dir / "worker.log"
+            ).read_text()
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0, (run_dir / "worker.log").read_text()
+        assert "running; SIGTERM stops it" in (run_dir / "worker.log").read_text()
+        assert admin.history(title)[-1]["user"] == content.bot_username
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait(30)
+        os.killpg(api.pid, signal.SIGTERM)
+        api.wait(30)
+        api_log.close()
+        worker_log.close()
+
+    deploy_line = readme_block("sh", "programs-bot deploy --api-url").strip()
+    program, *args = shlex.split(deploy_line.replace("<Join API URL>", public_url))
+    deployed = subprocess.run(
+        [str(BIN / program), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    said = deployed.stdout + deployed.stderr
+    assert deployed.returncode == 0, said
+    assert "wiki-edit mode: the wiki has no Extension:OAuth" in said, said
+    assert '"mode":"wiki-edit"' in (admin.get_text(SCRIPT_PAGE) or "").replace(" ", "")
