@@ -306,6 +306,9 @@ def _run(options: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Their own steps (each migration's context, each job added) are not the operator's.
+    for chatty in ("alembic", "apscheduler.scheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     scheduler = Scheduler(
         open_store(options.db),
         pywikibot.Site(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -203,6 +204,11 @@ def test_run_stops_cleanly_on_sigterm(wikis: Farm, tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0, output
     assert "scheduler stopped" in output
+    # Discovery comes first, so the very first cycle refreshes the page it found.
+    cycles = [m.start() for m in re.finditer(r'Running job "cycle', output)]
+    refreshed = output.index("refreshing [[Content Wiki:Running]]")
+    assert output.index("discovery: ") < cycles[0] < refreshed
+    assert len(cycles) == 1 or refreshed < cycles[1], output
 
 
 def test_campaigns_are_discovered_and_refreshed_after_their_programs(

@@ -324,16 +324,36 @@ class Scheduler:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         scheduler = BlockingScheduler(timezone="UTC")
-        common = {"max_instances": 1, "coalesce": True, "next_run_time": datetime.now(UTC)}
-        scheduler.add_job(self._safe(self.discover), "interval", seconds=discover_every, **common)
-        scheduler.add_job(self._safe(self.cycle), "interval", seconds=interval, **common)
 
         def stop(*_: object) -> None:
             log.info("stopping after the running job")
             self.worker.stopping.set()
-            scheduler.shutdown(wait=False)
+            if scheduler.running:  # a second SIGTERM, or one before the start, finds none
+                scheduler.shutdown(wait=False)
 
         signal.signal(signal.SIGTERM, stop)
+        # Discovery first, so that the first cycle already refreshes the pages it finds.
+        self._safe(self.discover)()
+        if self.worker.stopping.is_set():
+            return
+        common = {"max_instances": 1, "coalesce": True}
+        now = datetime.now(UTC)
+        scheduler.add_job(
+            self._safe(self.discover),
+            "interval",
+            seconds=discover_every,
+            next_run_time=now + timedelta(seconds=discover_every),
+            name="discovery",
+            **common,
+        )
+        scheduler.add_job(
+            self._safe(self.cycle),
+            "interval",
+            seconds=interval,
+            next_run_time=now,
+            name="cycle",
+            **common,
+        )
         try:
             scheduler.start()
         except KeyboardInterrupt:
