@@ -188,3 +188,23 @@ def test_the_gadget_s_mode_follows_the_wiki_and_the_account(wikis: Farm) -> None
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
     plan = gadget_plan(site, url)
     assert plan.install and plan.mode == "wiki-edit" and plan.api_url is None
+
+
+def test_a_placeholder_for_the_join_apis_url_is_refused(wikis: Farm) -> None:
+    """The README's '<Join API URL>' left as it is must not end up in the gadget."""
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "deploy", "--api-url", "<Join API URL>"],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "the Join API's URL must be http(s)://host[/path]" in run.stderr
+    saved = wikis.content.sql("SELECT COUNT(*) FROM page WHERE page_namespace = 10")[0][0]
+    assert saved == 0

@@ -144,9 +144,8 @@ def test_the_join_apis_consumers_are_checked_against_special_oauth(
 ) -> None:
     """With PROGRAMS_API_CONFIG: a wiki without Special:OAuth is told to install the
     extension; a consumer the provider knows passes, a wrong secret does not."""
-    from harness.oauth_provider import Consumer, OAuthProvider
-
     from bot.jobs.doctor import _oauth
+    from harness.oauth_provider import Consumer, OAuthProvider
 
     consumer = Consumer.generate("https://api.example.org/oauth/callback")
     config = tmp_path / "api.toml"

@@ -127,7 +127,7 @@ def api_origin(api_url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
-def _check_api_url(api_url: str) -> str:
+def check_api_url(api_url: str) -> str:
     url = api_url.strip().rstrip("/")
     try:
         parts = urlsplit(url)
@@ -176,7 +176,7 @@ def gadget_config(
     where it is translated: the script falls back along MediaWiki's language chain, then to
     ``lang``.
     """
-    url = _check_api_url(api_url) if api_url is not None else None
+    url = check_api_url(api_url) if api_url is not None else None
     _check_lang(lang)
     wanted = message_languages() if languages is None else sorted(set(languages))
 

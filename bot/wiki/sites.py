@@ -48,7 +48,9 @@ def family_and_code(host: str) -> tuple[str, str]:
     found = _host_index().get(host)
     if found is None:
         raise UnknownWikiError(
-            f"no Pywikibot family serves {host}; add a family_files line to user-config.py"
+            f"no Pywikibot family serves {host}: write one with 'pwb generate_family_file.py "
+            f"<its URL> <a name>' (it goes to the Pywikibot directory's families folder) or "
+            "name one in a family_files line of user-config.py"
         )
     return found
 
