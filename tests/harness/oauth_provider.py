@@ -66,8 +66,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from types import SimpleNamespace, TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import jwt
@@ -78,6 +78,7 @@ from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .errors import LocalWikiError
+from .threaded import ThreadedServer
 
 if TYPE_CHECKING:
     from .wiki import LocalWiki
@@ -865,7 +866,7 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s %s", self.command, self.path, code)
 
 
-class OAuthProvider:
+class OAuthProvider(ThreadedServer):
     """Serves make_provider_app on a free loopback port in a daemon thread.
 
     Use ``index_url`` as mwoauth's ``mw_uri``; ``url`` is also the JWT issuer.
@@ -887,14 +888,12 @@ class OAuthProvider:
             wiki, consumers, iss_override=iss_override, numeric_sub=numeric_sub
         )
         self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise OAuthProviderError("the OAuth provider is not running")
-        return int(self._server.server_port)
+    _thread_name = "OAuth provider"
+
+    def _not_running(self) -> LocalWikiError:
+        return OAuthProviderError("the OAuth provider is not running")
 
     @property
     def url(self) -> str:
@@ -913,50 +912,17 @@ class OAuthProvider:
     def add_consumer(self, consumer: Consumer) -> None:
         self.consumers[consumer.key] = consumer
 
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
+    def _bind(self) -> BaseWSGIServer:
         try:
             server = make_server(
                 self.host, self._port, self.app, threaded=True, request_handler=_QuietHandler
             )
         except OSError as exc:
             raise OAuthProviderError(f"cannot listen on {self.host}:{self._port}: {exc}") from exc
-        self._server = server
         state: _ProviderState = self.app.extensions[_STATE_KEY]
-        state.origin = self.url
-        self._thread = threading.Thread(
-            # A short poll interval keeps stop() (and so each test's teardown) quick.
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"oauth-provider-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        log.info("OAuth provider for %s serving on %s", self.wiki.name, self.url)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; harmless when not running."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        state.origin = f"http://{self.host}:{server.server_port}"
+        log.info("OAuth provider for %s serving on %s", self.wiki.name, state.origin)
+        return server
 
 
 # -- a user's side of the authorization, for tests ------------------------------------------

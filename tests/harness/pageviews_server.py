@@ -28,11 +28,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, unquote
 
-from .errors import LocalWikiError
+from .threaded import ThreadedServer
 
 BASE_PATH = "/api/rest_v1"
 ROUTE = BASE_PATH + "/metrics/pageviews/per-article/"
@@ -243,7 +242,7 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
-class PageviewsServer:
+class PageviewsServer(ThreadedServer):
     """The pageview API stand-in on a free loopback port, in a daemon thread.
 
     ``with PageviewsServer() as server: server.url`` is the base URL
@@ -253,50 +252,17 @@ class PageviewsServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self._state = _State()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise LocalWikiError("the pageviews server is not running")
-        return int(self._server.server_address[1])
+    _thread_name = "pageviews server"
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}{BASE_PATH}"
 
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
+    def _bind(self) -> _Server:
         # Port 0: the kernel picks a free port at bind time, so no other process can race us.
-        self._server = _Server((self.host, 0), self._state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="pageviews-server", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return _Server((self.host, 0), self._state)
 
     # -- what the tests set ----------------------------------------------------------
 
