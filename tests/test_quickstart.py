@@ -45,9 +45,10 @@ from urllib.parse import quote
 
 import pytest
 
-from harness import ADMIN_PASSWORD, ADMIN_USERNAME, PROJECT_ROOT, LocalWiki, free_port
+from harness import ADMIN_PASSWORD, PROJECT_ROOT, LocalWiki, free_port
 from harness.dbcount import DB_FIGURES, db_counts
-from harness.mediawiki import MAINTENANCE_DIR, MEDIAWIKI_DIR, php_env, run_php
+from harness.install import run_installer
+from harness.mediawiki import MEDIAWIKI_DIR, php_env
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
@@ -296,23 +297,7 @@ def install_wiki(root: Path, php_settings: str) -> LocalWiki:
         admin_password=ADMIN_PASSWORD,
     )
     wiki.data_dir.mkdir(parents=True)
-    run_php(
-        [
-            str(MAINTENANCE_DIR / "install.php"),
-            "--dbtype=sqlite",
-            f"--dbpath={wiki.data_dir}",
-            f"--dbname={wiki.dbname}",
-            f"--server={wiki.url}",
-            "--scriptpath=",
-            f"--confpath={root}",
-            f"--pass={ADMIN_PASSWORD}",
-            "--lang=en",
-            wiki.site_name,
-            ADMIN_USERNAME,
-        ],
-        settings=None,
-        cwd=root,
-    )
+    run_installer(wiki)
     with wiki.settings_path.open("a", encoding="utf-8") as settings:
         settings.write(f"\n{php_settings}\n")
     # php -S runs a router before each request: this one lets it serve every file as is.

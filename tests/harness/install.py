@@ -11,11 +11,32 @@ from pathlib import Path
 from .errors import LocalWikiError
 from .mediawiki import MAINTENANCE_DIR, available_extensions, run_php
 from .settings import EXTENSIONS, local_settings_addition, router_script
-from .wiki import ADMIN_PASSWORD, ADMIN_USERNAME, BOT_GRANTS, LocalWiki
+from .wiki import BOT_GRANTS, LocalWiki
 
 log = logging.getLogger(__name__)
 
 _BOT_PASSWORD_RE = re.compile(r"password:'([0-9a-z]{32,})'")
+
+
+def run_installer(wiki: LocalWiki) -> None:
+    """MediaWiki's own installer (SQLite, no script path) into ``wiki.root``, as it ships."""
+    run_php(
+        [
+            str(MAINTENANCE_DIR / "install.php"),
+            "--dbtype=sqlite",
+            f"--dbpath={wiki.data_dir}",
+            f"--dbname={wiki.dbname}",
+            f"--server={wiki.url}",
+            "--scriptpath=",
+            f"--confpath={wiki.root}",
+            f"--pass={wiki.admin_password}",
+            f"--lang={wiki.lang}",
+            wiki.site_name,
+            wiki.admin_username,
+        ],
+        settings=None,
+        cwd=wiki.root,
+    )
 
 
 def create_wiki(
@@ -39,23 +60,7 @@ def create_wiki(
         raise LocalWikiError(f"{root} already holds a wiki")
     for sub in ("data", "images", "sessions", "logs", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    run_php(
-        [
-            str(MAINTENANCE_DIR / "install.php"),
-            "--dbtype=sqlite",
-            f"--dbpath={wiki.data_dir}",
-            f"--dbname={wiki.dbname}",
-            f"--server={wiki.url}",
-            "--scriptpath=",
-            f"--confpath={root}",
-            f"--pass={ADMIN_PASSWORD}",
-            f"--lang={lang}",
-            site_name,
-            ADMIN_USERNAME,
-        ],
-        settings=None,
-        cwd=root,
-    )
+    run_installer(wiki)
     with wiki.settings_path.open("a", encoding="utf-8") as fh:
         fh.write(
             local_settings_addition(
