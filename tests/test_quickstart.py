@@ -416,11 +416,21 @@ def check_setup(done: list[Done], wiki: LocalWiki, store: Path) -> None:
     ), first
 
     assert deployed.command == "programs-bot deploy" and deployed.status == 0, deployed
-    assert re.search(
-        rf"\d+ page\(s\) changed on {FAMILY}:en: templates in 'en'; the Join gadget in the "
+    changed = re.search(
+        rf"(\d+) page\(s\) changed on {FAMILY}:en: templates in 'en'; the Join gadget in the "
         r"wiki-edit mode \(no Join API\)$",
         deployed.output,
-    ), deployed
+    )
+    assert changed, deployed
+    # Before saving, deploy says what the README's put_throttle costs: on a fresh wiki every
+    # page it checks is one it saves.
+    estimate = re.search(
+        r"checking (\d+) pages; Pywikibot waits put_throttle = 1 s between saves "
+        r"\(user-config.py\), so saving all of them takes up to (\d+) min",
+        deployed.output,
+    )
+    assert estimate and estimate[1] == changed[1], deployed
+    assert int(estimate[2]) == round(int(estimate[1]) / 60), deployed
     admin = wiki.admin_client()
     for title, text in {**template_sources("en"), **category_sources("en")}.items():
         assert (admin.get_text(title) or "").rstrip() == text.rstrip(), title
