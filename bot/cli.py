@@ -80,7 +80,6 @@ from bot.core.cadence import Cadence
 from bot.core.dates import format_moment
 from bot.core.errors import ProgramsBotError
 from bot.core.exports import TABLES, Row, columns_of, tables_as_json, to_csv
-from bot.core.gadget_pages import check_api_url
 from bot.core.messages import Messages
 from bot.core.render import notice_plain
 from bot.core.titles import file_slug
@@ -259,10 +258,7 @@ def _deploy(options: argparse.Namespace) -> int:
     site = pywikibot.Site()
     settings = load_bot_config().wiki(host_of(site))
     lang = wiki_language(site, options.lang or settings.language)
-    api_url = options.api_url or settings.api_url
-    if api_url:  # a URL left as the docs' placeholder must not reach the gadget
-        check_api_url(api_url)
-    plan = gadget_plan(site, api_url)
+    plan = gadget_plan(site, options.api_url or settings.api_url)
     pages = len(planned_pages(lang, plan.api_url, gadget=plan.install))
     throttle = float(pywikibot.config.put_throttle)
     if throttle and not _simulate():

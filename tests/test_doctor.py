@@ -72,6 +72,16 @@ def test_a_fresh_wiki_and_store_get_told_what_to_do_and_then_pass(
     third = lines(diagnose(site, BotConfig(), store_url=url))
     assert "1 changed on the wiki or outdated (e.g. Template:Program notice)" in third
 
+    # The docs' placeholder left as the Join API's URL: named, and the other checks go on.
+    placeholder = BotConfig({host: WikiSettings(api_url="<Join API URL>")})
+    fourth = lines(diagnose(site, placeholder, store_url=url))
+    assert re.search(
+        rf"FIX  {re.escape(host)}: the Join API's URL .*'<Join API URL>'.*: correct api_url "
+        r"in programs-bot\.toml",
+        fourth,
+    ), fourth
+    assert f"FIX  {host}: the emergency stop page" in fourth
+
 
 def test_an_account_without_the_bot_flag_or_grants_is_told_what_it_lacks(
     wikis: Farm, tmp_path: Path

@@ -14,6 +14,7 @@ from bot.core.gadget_pages import (
     DEFINITION_PAGE,
     JOIN_API_MODE,
     WIKI_EDIT_MODE,
+    check_api_url,
     gadget_pages,
     merge_definition,
 )
@@ -90,8 +91,11 @@ def choose_gadget(
     The join-api mode needs the Join API's URL and Extension:OAuth on the wiki (the API signs
     people in through its Special:OAuth); otherwise the gadget edits the page as the
     logged-in user (the wiki-edit mode). Without Extension:Gadgets, or without the rights
-    to save the gadget's pages, there is no gadget.
+    to save the gadget's pages, there is no gadget. Raises ConfigError for a URL that is
+    none (the docs' placeholder, say), whichever mode the wiki allows.
     """
+    if api_url:
+        api_url = check_api_url(api_url)
     if "Gadgets" not in extensions:
         return GadgetPlan(False, None, "no Join gadget: the wiki has no Extension:Gadgets")
     missing = [right for right in GADGET_RIGHTS if right not in rights]

@@ -18,7 +18,7 @@ import requests
 from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.site import APISite
 
-from bot.core.errors import ProgramsBotError, StopPageError
+from bot.core.errors import ConfigError, ProgramsBotError, StopPageError
 from bot.core.settings import BotConfig
 from bot.core.special_pages import no_such_special_page
 from bot.jobs.deploy import gadget_plan, planned_pages, wiki_language
@@ -122,10 +122,14 @@ def _wiki(
     yield from _account(site)
     yield from _extensions(site)
     settings = config.wiki(host)
-    plan = gadget_plan(site, settings.api_url)
-    yield Finding(host, plan.install, plan.note)
-    pages = planned_pages(wiki_language(site, settings.language), plan.api_url, gadget=plan.install)
-    yield _pages(site, pages)
+    try:
+        plan = gadget_plan(site, settings.api_url)
+    except ConfigError as error:
+        yield Finding(host, False, f"{error}: correct api_url in programs-bot.toml")
+    else:
+        yield Finding(host, plan.install, plan.note)
+        language = wiki_language(site, settings.language)
+        yield _pages(site, planned_pages(language, plan.api_url, gadget=plan.install))
     yield _stop_page(site, stop_page)
 
 
