@@ -104,7 +104,7 @@ def _wiki(
     host: str, site: APISite | None, config: BotConfig, stop_page: str | None
 ) -> Iterator[Finding]:
     try:
-        site = site or site_for_host(host)
+        site = site or site_for_host(host, login=False)
         generator = str(site.siteinfo["generator"])
     except (ProgramsBotError, PywikibotError, OSError) as error:
         yield Finding(
