@@ -38,8 +38,8 @@ from bot.jobs.joins import Worker
 from bot.jobs.leases import page_lease, process_id
 from bot.jobs.refresh import Refresher, requested_pages
 from bot.store import ScheduleEntry, Store
+from bot.wiki.changes import ChangeFeed, PollingFeed
 from bot.wiki.discovery import campaign_pages, program_pages
-from bot.wiki.fetch import recent_activity
 from bot.wiki.sites import RequestCounter, host_of, site_for_host
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class Scheduler:
         stop_page: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         worker_id: str | None = None,
+        feed: ChangeFeed | None = None,
     ) -> None:
         self.store = store
         self.site = site
@@ -91,9 +92,8 @@ class Scheduler:
             config=self.config,
             refreshes=False,
         )
-        # Where each wiki's recent changes were last read up to, by time and change id
-        # (this process only: a new process starts a little in the past).
-        self.watched: dict[str, tuple[datetime, int]] = {}
+        #: Where each wiki's changes come from (it keeps its own position).
+        self.feed: ChangeFeed = feed or PollingFeed(clock)
         #: Listed hosts no Pywikibot family serves (warned about once).
         self.unknown: set[str] = set()
         #: Pages someone else edited since this process last refreshed them: their figures
@@ -179,9 +179,8 @@ class Scheduler:
                 by_wiki.setdefault(wiki, []).append(entry)
         brought = 0
         for wiki, watching in by_wiki.items():
-            since, last_id = self.watched.get(wiki, (now - timedelta(minutes=10), 0))
             try:
-                activity = recent_activity(site_for_host(wiki), since, last_id)
+                activity = self.feed.read(wiki)
             except UnknownWikiError as error:
                 # A configuration problem: said once, not on every cycle.
                 if wiki not in self.unknown:
@@ -191,7 +190,6 @@ class Scheduler:
             except ProgramsBotError as error:
                 log.warning("recent changes of %s unavailable: %s", wiki, error)
                 continue
-            self.watched[wiki] = (now, max(last_id, activity.newest))
             for entry in watching:
                 edited_page = wiki == entry.wiki and entry.title in activity.titles
                 edited_by = _active(entry) and activity.users & set(entry.participants)

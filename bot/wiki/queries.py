@@ -10,10 +10,11 @@ names as asked answer with those names.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.core.changes import RecentChange
 from bot.core.contributions import MAIN_NAMESPACE, Revision, Upload
 from bot.core.dates import format_moment
 from bot.core.model import Window
@@ -37,11 +38,13 @@ def as_asked(names: Iterable[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class UserCheck:
-    """Which names have an account on a wiki, which are missing, and which are invalid."""
+    """Which names have an account on a wiki, which are missing, and which are invalid;
+    and when each existing account was registered (None: too old to be recorded)."""
 
     existing: frozenset[str]
     missing: frozenset[str]
     invalid: frozenset[str]
+    registrations: Mapping[str, datetime | None] = field(default_factory=dict)
 
 
 def users_request(names: Sequence[str], *, registration: bool = False) -> Params:
@@ -245,41 +248,52 @@ def read_file_usage(answer: Answer, given: dict[str, str], usage: dict[str, set[
 # -- recent changes -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RecentActivity:
-    """Who edited and which titles changed, and the newest change id seen."""
-
-    users: frozenset[str]
-    titles: frozenset[str]
-    newest: int
-
-
 def recent_changes_request(since: datetime, bot_user: str) -> Params:
-    """``list=recentchanges`` from ``since`` on, the bot's own changes left out: its
+    """``list=recentchanges`` from ``since`` on, oldest first, with what the figures need
+    (user, page, revision, sizes, time, log action); the bot's own changes left out: its
     statistics edits must not make their page due again."""
     return {
         "rcexcludeuser": bot_user,
         "list": "recentchanges",
         "rcstart": format_moment(since),
         "rcdir": "newer",
-        "rcprop": "user|title|ids",
+        "rcprop": "user|title|ids|sizes|timestamp|loginfo|comment|flags",
         "rctype": "edit|new|log",
         "rclimit": "max",
     }
 
 
-def read_recent_changes(answers: Iterable[Answer], after_id: int) -> RecentActivity:
-    """Users and titles of the changes after change ``after_id`` (timestamps have
-    one-second resolution, so the id tells which of a second's changes were seen)."""
-    users: set[str] = set()
-    titles: set[str] = set()
-    newest = after_id
-    for answer in answers:
-        for change in answer.get("recentchanges", []):
-            rcid = int(change.get("rcid", 0))
-            if rcid <= after_id:
-                continue
-            newest = max(newest, rcid)
-            users.add(normalize_title(str(change.get("user", ""))))
-            titles.add(str(change.get("title", "")))
-    return RecentActivity(frozenset(users), frozenset(titles), newest)
+def read_recent_changes(wiki: str, answer: Answer, after_id: int) -> list[RecentChange]:
+    """The changes of one answer after change ``after_id`` (timestamps have one-second
+    resolution, so the id tells which of a second's changes were seen)."""
+    found = []
+    for change in answer.get("recentchanges", []):
+        rcid = int(change.get("rcid", 0))
+        if rcid <= after_id:
+            continue
+        params = change.get("logparams") or {}
+        target = params.get("target_title", "") if isinstance(params, Mapping) else ""
+        found.append(
+            RecentChange(
+                wiki=wiki,
+                rcid=rcid,
+                kind=str(change.get("type", "")),
+                namespace=int(change.get("ns", 0)),
+                title=str(change.get("title", "")),
+                # A hidden user (revision deletion) is nobody: no participant matches "".
+                user=normalize_title(str(change.get("user", ""))),
+                timestamp=_time(str(change["timestamp"])),
+                pageid=int(change.get("pageid", 0)),
+                revid=int(change.get("revid", 0)),
+                old_revid=int(change.get("old_revid", 0)),
+                old_len=int(change.get("oldlen", 0)),
+                new_len=int(change.get("newlen", 0)),
+                log_type=str(change.get("logtype", "")),
+                log_action=str(change.get("logaction", "")),
+                target_title=str(target),
+                target_namespace=int(params.get("target_ns", 0)) if target else 0,
+                comment=str(change.get("comment", "")),
+                bot=bool(change.get("bot", False)),
+            )
+        )
+    return found
