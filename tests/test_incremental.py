@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ pywikibot = pytest.importorskip("pywikibot")
 from bot.core.program_page import parse_program_page  # noqa: E402
 from bot.jobs.count import ProgramCounter  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.wiki.fetch import SAVE_LAG  # noqa: E402
 
 TITLE = "Content Wiki:Incremental program"
 
@@ -100,3 +102,98 @@ def test_a_new_participant_makes_the_next_fetch_full(wikis: Farm, tmp_path: Path
     outcomes = compute(store, site, full=False)
     assert outcomes.per_user["Carol"].articles_created == 1
     assert outcomes == compute(Store(f"sqlite:///{tmp_path / 'full.sqlite'}"), site, full=True)
+
+
+def _deleted_created(wiki: Any, user: str) -> int:
+    """Articles ``user`` created whose page is now deleted, from the wiki's archive table."""
+    row = wiki.sql(
+        """SELECT COUNT(DISTINCT ar.ar_page_id) FROM archive ar
+        JOIN actor a ON a.actor_id = ar.ar_actor
+        WHERE a.actor_name = ? AND ar.ar_namespace = 0 AND ar.ar_parent_id = 0""",
+        (user,),
+    )[0]
+    return int(row[0] or 0)
+
+
+def test_moves_deletions_undeletions_and_redirects_between_two_refreshes(
+    wikis: Farm, tmp_path: Path
+) -> None:
+    """An incremental refresh sees what the logs and the recent changes say happened to
+    counted pages, and ends where a full recount on the same store ends."""
+    from harness.dbcount import db_counts
+
+    alice = wikis.content.client("Alice")
+    for n in range(1, 6):
+        alice.edit(f"Moved deleted {n}", f"Article {n} " * n)
+    wikis.content.client("Bob").edit("Bob keeps this", "Bob's.")
+    admin = wikis.content.admin_client()
+    admin.edit(TITLE, program(wikis, ["Alice", "Bob"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    incremental_store = Store(f"sqlite:///{tmp_path / 'inc.sqlite'}")
+    full_store = Store(f"sqlite:///{tmp_path / 'full.sqlite'}")
+    for store in (incremental_store, full_store):
+        assert compute(store, site, full=True).total.articles_created == 6
+
+    admin.move("Moved deleted 1", "User:Alice/Moved deleted 1", noredirect=True)
+    for n in (2, 3, 4):
+        admin.delete(f"Moved deleted {n}")
+    wikis.content.client("Carol").edit("Moved deleted 5", "#REDIRECT [[Bob keeps this]]")
+    incremental, asked = count_requests(lambda: compute(incremental_store, site, full=False))
+    full = compute(full_store, site, full=True)
+    assert incremental == full
+    # Without an undeletion the contributions are not read again from the window's start.
+    window_start = f"ucstart={datetime.now(UTC).date() - timedelta(days=1)}T00%3A00%3A00Z"
+    contribs = [a for a in asked if "usercontribs" in a]
+    assert len(contribs) == 2 and not [a for a in contribs if window_start in a], contribs
+    # Independently: live articles from the page and revision tables, deleted ones from
+    # the archive; the moved one and the one made a redirect are no longer articles.
+    today = datetime.now(UTC)
+    start, end = today - timedelta(days=2), today + timedelta(days=2)
+    for user in ("Alice", "Bob"):
+        live = db_counts(wikis.content, [user], start, end).articles_created
+        deleted = _deleted_created(wikis.content, user)
+        assert incremental.per_user[user].articles_created == live + deleted
+    assert incremental.per_user["Alice"].articles_created == 3
+    assert {d.title for d in incremental.deleted_articles} == {
+        f"Moved deleted {n}" for n in (2, 3, 4)
+    }
+
+    admin.post({"action": "undelete", "title": "Moved deleted 3", "reason": "restored"})
+    incremental = compute(incremental_store, site, full=False)
+    assert incremental == compute(full_store, site, full=True)
+    assert {d.title for d in incremental.deleted_articles} == {"Moved deleted 2", "Moved deleted 4"}
+    assert incremental.per_user["Alice"].articles_created == 3
+
+
+def test_a_repeat_full_recount_asks_only_the_page_states_that_changed(
+    wikis: Farm, tmp_path: Path
+) -> None:
+    alice = wikis.content.client("Alice")
+    for n in range(1, 4):
+        alice.edit(f"Known state {n}", f"Article {n}.")
+    wikis.content.admin_client().edit(TITLE, program(wikis, ["Alice"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    store = Store(f"sqlite:///{tmp_path / 'repeat.sqlite'}")
+    # A page state read within seconds of a change to it is asked again (the save may
+    # not have been visible yet): let the articles' creations be older than that.
+    time.sleep(SAVE_LAG.total_seconds() + 1)
+    _, first = count_requests(lambda: compute(store, site, full=True))
+    assert len([a for a in first if "prop=info&pageids" in a]) == 1  # all three in one request
+
+    _, repeat = count_requests(lambda: compute(store, site, full=True))
+    assert not [a for a in repeat if "prop=info&pageids" in a], (
+        "nothing changed: no page state asked"
+    )
+
+    wikis.content.client("Carol").edit("Known state 2", "#REDIRECT [[Known state 1]]")
+    ids = {
+        title: int(pageid)
+        for pageid, title in wikis.content.sql(
+            "SELECT page_id, page_title FROM page WHERE page_namespace = 0"
+        )
+    }
+    outcomes, changed = count_requests(lambda: compute(store, site, full=True))
+    asked = [a for a in changed if "prop=info&pageids" in a]
+    assert len(asked) == 1 and f"pageids={ids['Known_state_2']}" in asked[0], asked
+    assert outcomes == compute(Store(f"sqlite:///{tmp_path / 'fresh.sqlite'}"), site, full=True)
+    assert outcomes.per_user["Alice"].articles_created == 2

@@ -21,6 +21,7 @@ from bot.core.model import Notice, ProgramDetails, ProgramPage, Window
 from bot.core.settings import BotConfig
 from bot.core.wikinames import WikiName, wiki_name
 from bot.store import FetchMark, Store
+from bot.store.counted import Counted
 from bot.wiki.fetch import check_users, fetch_editor_figures, fetch_file_usage, fetch_wiki
 from bot.wiki.pageviews import source_for, user_agent_with_contact, views_since
 from bot.wiki.sites import host_of, site_for_host, site_name
@@ -43,6 +44,8 @@ class Computation:
     extras: Extras | None = None
     #: What each counted wiki is called, by host (for the sentences and the rows).
     names: Mapping[str, WikiName] = field(default_factory=dict)
+    #: Per wiki, what the store held before this count (so that only changes are written).
+    previous: Mapping[str, Counted] = field(default_factory=dict)
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
@@ -61,10 +64,16 @@ def compute_extras(
     *,
     pageview_urls: Mapping[str, str | None] | None = None,
     contact: str = "",
+    registrations: Sequence[Mapping[str, datetime | None]] | None = None,
 ) -> Extras | None:
-    """The extra figures, or None when a wiki could not answer (they are then left out)."""
+    """The extra figures, or None when a wiki could not answer (they are then left out).
+
+    ``registrations``: per site, in the order of ``sites``, as the account check found them.
+    """
     try:
-        editors = fetch_editor_figures(list(sites.values()), outcomes.participants, window, now)
+        editors = fetch_editor_figures(
+            list(sites.values()), outcomes.participants, window, now, known=registrations
+        )
         files = sorted({u.title for r in records for u in r.uploads})
         usage = {
             host: fetch_file_usage(site, files) if files else {} for host, site in sites.items()
@@ -135,6 +144,8 @@ class ProgramCounter:
         incremental = False
         sites: dict[str, APISite] = {}
         names: dict[str, WikiName] = {}
+        registrations: list[Mapping[str, datetime | None]] = []
+        previous_records: dict[str, Counted] = {}
         for host in details.wikis:
             try:
                 site = site_for_host(host)
@@ -147,8 +158,15 @@ class ProgramCounter:
             wiki = host_of(site)
             names[wiki] = self.name(wiki, site)
             fprint = fingerprint(listed, details)
-            mark = None if full else self.store.fetch_mark(key, wiki)
+            previous = self.store.fetch_mark(key, wiki)
+            mark = None if full else previous
             since = None
+            known_at = None
+            # Page states are the same for any participants, not for another scope.
+            if previous is not None and (
+                details.scope.is_everything or previous.fingerprint == fprint
+            ):
+                known_at = previous.fetched_until
             if mark is not None and mark.fingerprint == fprint:
                 # Same names, window and scope as last time: the accounts found then
                 # still hold (a new account is found by the next full recount).
@@ -157,9 +175,12 @@ class ProgramCounter:
             else:
                 users = check_users(site, listed)
                 existing, bad = users.existing, users.invalid
+                registrations.append(users.registrations)
             exists_somewhere |= existing
             invalid |= bad
             remembered, remembered_pages = self.store.remembered(key, wiki)
+            remembered_uploads = self.store.remembered_uploads(key, wiki)
+            previous_records[wiki] = (wiki, remembered, remembered_pages, remembered_uploads)
             records.append(
                 fetch_wiki(
                     site,
@@ -169,7 +190,8 @@ class ProgramCounter:
                     remembered,
                     remembered_pages,
                     since=since,
-                    remembered_uploads=self.store.remembered_uploads(key, wiki) if since else (),
+                    remembered_uploads=remembered_uploads if since else (),
+                    pages_known_at=known_at,
                 )
             )
             marks.append((wiki, FetchMark(started, fprint, existing, bad)))
@@ -192,8 +214,17 @@ class ProgramCounter:
                 details.window,
                 datetime.now(UTC),
                 pageview_urls={h: self.config.wiki(h).pageviews_url for h in sites},
+                registrations=registrations if len(registrations) == len(sites) else None,
             )
-        return Computation(outcomes, tuple(notices), tuple(records), tuple(marks), extras, names)
+        return Computation(
+            outcomes,
+            tuple(notices),
+            tuple(records),
+            tuple(marks),
+            extras,
+            names,
+            previous_records,
+        )
 
     def name(self, wiki: str, site: APISite) -> WikiName:
         """What the wiki is called: as configured, else by the rule of bot.core.wikinames
@@ -208,5 +239,6 @@ class ProgramCounter:
             key,
             [(r.wiki, r.revisions, r.pages, r.uploads) for r in computation.records],
             computation.marks,
+            computation.previous,
         )
         log.info("remembered what [[%s]] counted", key)

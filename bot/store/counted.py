@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.contributions import PageState, Revision, Upload
 from bot.store import tables as t
@@ -61,15 +63,35 @@ class CountedStore(Database):
         program: str,
         counted: Iterable[Counted],
         marks: Iterable[tuple[str, FetchMark]],
+        previous: Mapping[str, Counted] | None = None,
     ) -> None:
         """What one refresh counted on each wiki and up to when it fetched each, in one
         transaction: a process killed while writing leaves either all of it or none, never
-        one wiki's records or marks newer than another's."""
-        with self.engine.begin() as conn:
-            for wiki, revisions, pages, uploads in counted:
-                _remember(conn, program, wiki, revisions, pages, uploads)
-            for wiki, mark in marks:
-                _set_fetch_mark(conn, program, wiki, mark)
+        one wiki's records or marks newer than another's.
+
+        ``previous``: per wiki, what the refresh read from the store before counting; only
+        the difference is written then (a recount that changes nothing writes no record).
+        """
+        counted = list(counted)
+        marks = list(marks)
+        try:
+            with self.engine.begin() as conn:
+                for wiki, revisions, pages, uploads in counted:
+                    before = (previous or {}).get(wiki)
+                    if before is None:
+                        _remember(conn, program, wiki, revisions, pages, uploads)
+                    else:
+                        _remember_difference(
+                            conn, program, wiki, (revisions, pages, uploads), before
+                        )
+                for wiki, mark in marks:
+                    _set_fetch_mark(conn, program, wiki, mark)
+        except IntegrityError:
+            # The store changed since it was read (not expected: a page is refreshed under
+            # its lease): write everything instead of the difference.
+            if previous is None:
+                raise
+            self.remember_refresh(program, counted, marks)
 
     # -- incremental fetching ----------------------------------------------------------
 
@@ -109,6 +131,44 @@ def _remember(
         rows = [{**key, **columns(record)} for record in records]
         if rows:
             conn.execute(insert(table), rows)
+
+
+def _remember_difference(
+    conn: Connection,
+    program: str,
+    wiki: str,
+    now: tuple[Iterable[Revision], Mapping[int, PageState], Iterable[Upload]],
+    before: Counted,
+) -> None:
+    """Write only what differs from ``before`` (what the store held when it was read)."""
+    key = {"program": program, "wiki": wiki}
+    _, old_revisions, old_pages, old_uploads = before
+    tables: tuple[tuple[Table, str, dict[Any, Any], dict[Any, Any]], ...] = (
+        (
+            t.counted_revisions,
+            "revid",
+            {r.revid: r for r in old_revisions},
+            {r.revid: r for r in now[0]},
+        ),
+        (t.counted_pages, "pageid", dict(old_pages), dict(now[1])),
+        (
+            t.counted_uploads,
+            "title",
+            {u.title: u for u in old_uploads},
+            {u.title: u for u in now[2]},
+        ),
+    )
+    for table, column, old, new in tables:
+        gone = [k for k, record in old.items() if new.get(k) != record]
+        added = [record for k, record in new.items() if old.get(k) != record]
+        for batch in range(0, len(gone), 500):
+            conn.execute(
+                delete(table).where(
+                    *matching(table, **key), table.c[column].in_(gone[batch : batch + 500])
+                )
+            )
+        if added:
+            conn.execute(insert(table), [{**key, **columns(record)} for record in added])
 
 
 def _set_fetch_mark(conn: Connection, program: str, wiki: str, mark: FetchMark) -> None:

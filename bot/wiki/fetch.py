@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pywikibot.site import APISite
 
+from bot.core.changes import PageChanges, RecentChange, page_changes
 from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, Upload, WikiRecords
 from bot.core.dates import format_moment
 from bot.core.editors import (
@@ -28,7 +30,7 @@ from bot.core.editors import (
 from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
 from bot.wiki import queries
-from bot.wiki.queries import RecentActivity, UserCheck
+from bot.wiki.queries import UserCheck
 from bot.wiki.sites import batch_limit, chunks, host_of, query_once, run_query
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 #: visible a little after their timestamp (replication lag, saves in the same second).
 OVERLAP = timedelta(minutes=5)
 
+#: How long a save may take to become visible after its timestamp: a page state read at
+#: a moment may miss a change stamped this much before it.
+SAVE_LAG = timedelta(seconds=10)
+
 
 # -- accounts -------------------------------------------------------------------------------
 
@@ -44,19 +50,23 @@ OVERLAP = timedelta(minutes=5)
 def check_users(site: APISite, names: Sequence[str]) -> UserCheck:
     """Ask ``list=users`` about every name, in batches, before they go into ``ucuser``.
 
-    One invalid name would fail a whole usercontribs batch (``baduser``).
+    One invalid name would fail a whole usercontribs batch (``baduser``). The same
+    requests bring the accounts' registrations (for new editors), so they are never asked
+    a second time.
     """
     existing: set[str] = set()
     missing: set[str] = set()
     invalid: set[str] = set()
+    registrations: dict[str, datetime | None] = {}
     for batch in chunks(list(names), batch_limit(site)):
         asked = queries.as_asked(batch)
-        for answer in run_query(site, queries.users_request(batch)):
+        for answer in run_query(site, queries.users_request(batch, registration=True)):
             check = queries.read_user_check(answer, asked)
             existing |= check.existing
             missing |= check.missing
             invalid |= check.invalid
-    return UserCheck(frozenset(existing), frozenset(missing), frozenset(invalid))
+            registrations.update(queries.read_registrations(answer, asked))
+    return UserCheck(frozenset(existing), frozenset(missing), frozenset(invalid), registrations)
 
 
 def fetch_registrations(site: APISite, users: Iterable[str]) -> dict[str, datetime | None]:
@@ -141,15 +151,22 @@ def fetch_editor_figures(
     window: Window,
     now: datetime,
     delays: Sequence[timedelta] = RETENTION_DELAYS,
+    *,
+    known: Sequence[Mapping[str, datetime | None]] | None = None,
 ) -> EditorFigures:
     """New and retained editors of a program over its listed wikis, in few requests.
 
-    Registrations are asked on every wiki (the earliest counts). Contributions are asked
+    Registrations are asked on every wiki (the earliest counts), unless ``known`` gives
+    them per site already (the account check brings them). Contributions are asked
     only for new editors, only for delays whose moment has passed, latest delay first: an
     edit after ``end + 30 days`` is also after ``end + 7 days``, so the earlier delay asks
     only about those not yet found, and each wiki only about those no earlier wiki showed.
     """
-    per_site = [fetch_registrations(site, users) for site in sites]
+    if known is not None:
+        wanted = set(users)
+        per_site = [{u: r for u, r in regs.items() if u in wanted} for regs in known]
+    else:
+        per_site = [fetch_registrations(site, users) for site in sites]
     registrations = earliest_registrations(per_site)
     new = new_editors(registrations, window)
     edited: dict[timedelta, set[str]] = {}
@@ -251,11 +268,26 @@ def fetch_file_usage(site: APISite, file_titles: Iterable[str]) -> dict[str, set
     return usage
 
 
-def recent_activity(site: APISite, since: datetime, after_id: int) -> RecentActivity:
-    """Who edited ``site`` and which titles changed since ``since`` and after change
-    ``after_id``, the bot's own changes left out."""
-    params = queries.recent_changes_request(since, str(site.username()))
-    return queries.read_recent_changes(run_query(site, params), after_id)
+def changed_pages(site: APISite, since: datetime, budget: int | None = None) -> PageChanges | None:
+    """What the wiki's recent changes since ``since`` tell about the state of its pages
+    (moves, deletions, undeletions, edits that make or unmake a redirect).
+
+    ``budget``: give up (None) rather than make more requests than that; asking the
+    page states again is then the cheaper way.
+    """
+    params: dict[str, Any] = queries.recent_changes_request(since, str(site.username()))
+    wiki = host_of(site)
+    found: list[RecentChange] = []
+    asked = 0
+    while True:
+        answer, continuation = query_once(site, params)
+        asked += 1
+        found += queries.read_recent_changes(wiki, answer, 0)
+        if not continuation:
+            return page_changes(found)
+        if budget is not None and asked >= budget:
+            return None
+        params = {**params, **continuation}
 
 
 # -- one program on one wiki ------------------------------------------------------------------
@@ -271,23 +303,42 @@ def fetch_wiki(
     *,
     since: datetime | None = None,
     remembered_uploads: Sequence[Upload] = (),
+    pages_known_at: datetime | None = None,
 ) -> WikiRecords:
     """Everything one wiki contributes to a program's figures.
 
     Full (``since`` None): every revision of the window is fetched. ``remembered`` holds
     what an earlier refresh counted: revisions that vanished since, on pages that are now
     missing, were deleted with their page and keep counting, flagged; revisions that
-    vanished from pages that still exist are dropped.
+    vanished from pages that still exist are dropped. Page states the store knows as of
+    ``pages_known_at`` are used again unless the wiki's recent changes since then show a
+    change to that page (only when reading those changes costs fewer requests than asking
+    the states again).
 
     Incremental (``since`` given): only what happened since then (with an overlap) is
     fetched and merged with what was remembered; page states are asked only for the new
-    revisions' pages. A few requests, however large the program.
+    revisions' pages and for remembered pages the recent changes show moved, deleted or
+    edited. An undeletion, a revision deletion or a history merge makes it a full fetch of
+    this wiki: only that is exact then. A few requests, however large the program.
     """
     remembered_pages = dict(remembered_pages or {})
     if since is not None:
-        return _fetch_since(
-            site, users, window, scope, since, remembered, remembered_pages, remembered_uploads
-        )
+        changes = changed_pages(site, since - OVERLAP)
+        assert changes is not None  # no budget: always an answer
+        if not changes.recount:
+            return _fetch_since(
+                site,
+                users,
+                window,
+                scope,
+                since,
+                remembered,
+                remembered_pages,
+                remembered_uploads,
+                changes,
+            )
+        log.info("%s: revisions restored, hidden or merged since the last fetch", host_of(site))
+        pages_known_at = None
     revisions = fetch_revisions(site, users, window) if users else []
     seen = {rev.revid for rev in revisions}
     vanished = [
@@ -296,17 +347,51 @@ def fetch_wiki(
         if rev.revid not in seen and rev.user in users and rev.timestamp in window
     ]
     wanted_ids = _wanted_pages(revisions, scope) | {rev.pageid for rev in vanished}
-    pages = fetch_pages(site, wanted_ids, scope)
+    known = _still_known(site, revisions, wanted_ids, remembered_pages, pages_known_at)
+    pages = {pid: known[pid] for pid in wanted_ids if pid in known}
+    pages.update(fetch_pages(site, wanted_ids - known.keys(), scope))
     for rev in vanished:
         state = pages.get(rev.pageid)
-        known = remembered_pages.get(rev.pageid)
-        if state is not None and state.deleted and known is not None:
+        old = remembered_pages.get(rev.pageid)
+        if state is not None and state.deleted and old is not None:
             pages[rev.pageid] = PageState(
-                rev.pageid, known.namespace, known.title, known.redirect, True, known.in_scope
+                rev.pageid, old.namespace, old.title, old.redirect, True, old.in_scope
             )
             revisions.append(rev)
     uploads = fetch_uploads(site, users, window) if users else []
     return _records(site, revisions, pages, uploads, users)
+
+
+def _still_known(
+    site: APISite,
+    revisions: Sequence[Revision],
+    wanted: set[int],
+    remembered_pages: Mapping[int, PageState],
+    known_at: datetime | None,
+) -> dict[int, PageState]:
+    """The remembered page states that still hold: nothing in the recent changes since
+    they were read touched the page, and the contributions show it under the same title.
+    Deleted pages are always asked again (a page can come back)."""
+    candidates = {
+        pid: state for pid, state in remembered_pages.items() if pid in wanted and not state.deleted
+    }
+    if known_at is None or not candidates:
+        return {}
+    budget = -(-len(candidates) // batch_limit(site))
+    changes = changed_pages(site, known_at - SAVE_LAG, budget)
+    if changes is None:
+        return {}
+    moved = {
+        rev.pageid
+        for rev in revisions
+        if (state := candidates.get(rev.pageid)) is not None
+        and (state.title != rev.title or state.namespace != rev.namespace)
+    }
+    return {
+        pid: state
+        for pid, state in candidates.items()
+        if pid not in moved and not changes.touches(state)
+    }
 
 
 def _wanted_pages(revisions: Sequence[Revision], scope: Scope) -> set[int]:
@@ -325,6 +410,7 @@ def _fetch_since(
     remembered: Sequence[Revision],
     remembered_pages: dict[int, PageState],
     remembered_uploads: Sequence[Upload],
+    changes: PageChanges,
 ) -> WikiRecords:
     recent = Window(max(window.start, since - OVERLAP), window.end)
     if recent.start > recent.end:
@@ -332,8 +418,27 @@ def _fetch_since(
     new = fetch_revisions(site, users, recent) if users else []
     by_id = {rev.revid: rev for rev in remembered if rev.user in users and rev.timestamp in window}
     by_id.update({rev.revid: rev for rev in new})
-    fresh = fetch_pages(site, _wanted_pages(new, scope), scope)
+    touched = {pid for pid, state in remembered_pages.items() if changes.touches(state)}
+    fresh = fetch_pages(site, _wanted_pages(new, scope) | touched, scope)
     pages = {**remembered_pages, **fresh}
+    for pid in touched & fresh.keys():
+        if fresh[pid].deleted:
+            # Deleted with its page: counted as before, flagged (as a full fetch does).
+            old = remembered_pages[pid]
+            pages[pid] = PageState(pid, old.namespace, old.title, old.redirect, True, old.in_scope)
+    for revid, rev in list(by_id.items()):
+        now = pages.get(rev.pageid)
+        if (
+            now is not None
+            and not now.deleted
+            and (now.title, now.namespace)
+            != (
+                rev.title,
+                rev.namespace,
+            )
+        ):
+            # Moved: the contributions would list it under its new title now.
+            by_id[revid] = replace(rev, title=now.title, namespace=now.namespace)
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
     if users:
         uploads.update({u.title: u for u in fetch_uploads(site, users, recent)})
