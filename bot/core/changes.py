@@ -14,6 +14,9 @@ from bot.core.contributions import PageState, Revision, Upload
 
 EDIT, NEW, LOG = "edit", "new", "log"
 
+#: Log types whose actions save revisions of their own.
+REVISION_LOG_TYPES = frozenset({"move", "protect", "import", "merge", "contentmodel"})
+
 #: Log actions that change a page's title, existence or namespace: a page counted before
 #: may now count differently (moved out of the main namespace, deleted, restored).
 PAGE_LOG_TYPES = frozenset({"move", "delete"})
@@ -46,7 +49,22 @@ class RecentChange:
 
     @property
     def is_revision(self) -> bool:
+        """An edit, a page creation, or an upload whose file page revision is named (MediaWiki
+        saves that revision without a change of its own)."""
+        if self.kind == LOG:
+            return self.log_type == "upload" and self.revid > 0
         return self.kind in (EDIT, NEW) and self.revid > 0
+
+    @property
+    def hides_revision(self) -> bool:
+        """A log action that saved a revision the changes do not describe (a move's null
+        revision and the redirect it leaves, a protection, an import, a merge, a content
+        model change, an upload whose revision is not named): only the contributions tell."""
+        if self.kind != LOG:
+            return False
+        if self.log_type == "upload":
+            return self.revid <= 0
+        return self.log_type in REVISION_LOG_TYPES
 
     @property
     def changes_page(self) -> bool:
@@ -86,8 +104,10 @@ def revision_of(change: RecentChange, pageid: int | None = None) -> Revision | N
         namespace=change.namespace,
         title=change.title,
         timestamp=change.timestamp,
+        # An upload's file page: its size is not in the change, and only main-namespace
+        # sizes count.
         sizediff=change.new_len - change.old_len,
-        new=change.kind == NEW,
+        new=change.kind == NEW or (change.kind == LOG and change.log_action == "upload"),
     )
 
 

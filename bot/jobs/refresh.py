@@ -80,6 +80,8 @@ class RefreshResult(PageResult):
     extras: Extras | None = None
     #: The program as read from the page.
     program: ProgramPage | None = None
+    #: The program's key in the store's counted tables.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class Refresher:
             records=computation.records,
             extras=computation.extras,
             program=counted.program,
+            key=counted.key,
         )
 
     def _render(

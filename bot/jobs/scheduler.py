@@ -1,9 +1,11 @@
 """``programs-bot run``: one APScheduler process that keeps every program fresh.
 
 Each cycle: write waiting joins, run the statistics updates people asked for (they jump
-the queue and edit at once), spot programs with new activity from each wiki's recent
-changes (one request per wiki, however many programs are idle), and refresh what is due,
-incrementally, editing a page no more often than its cadence allows. Several such
+the queue and edit at once), apply each wiki's recent changes to the figures of every
+program they concern (the requests do not grow with the number of programs), and refresh
+what is due, editing a page no more often than its cadence allows. A program counting
+every page is counted in full every ``full_every`` and follows the changes in between; a
+scoped one is refreshed on its phase's cadence. Several such
 processes may run: each page is held by one of them at a time through the store.
 """
 
@@ -13,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pywikibot
@@ -33,7 +35,9 @@ from bot.core.errors import ProgramsBotError, UnknownWikiError
 from bot.core.exports import campaign_tables, live_report, program_tables
 from bot.core.messages import Messages
 from bot.core.settings import BotConfig
+from bot.core.titles import normalize_title
 from bot.jobs.campaigns import refresh_campaign
+from bot.jobs.feed import FeedResult, apply_changes
 from bot.jobs.joins import Worker
 from bot.jobs.leases import page_lease, process_id
 from bot.jobs.refresh import Refresher, requested_pages
@@ -166,11 +170,14 @@ class Scheduler:
         return done
 
     def watch_activity(self) -> int:
-        """Bring forward pages someone changed, in any phase (an organizer fixing a date
-        makes a program with unusable dates count again), and programs whose participants
-        edited while they run or are about to.
+        """Read each watched wiki's changes once and apply them: pages someone changed are
+        brought forward, in any phase (an organizer fixing a date makes a program with
+        unusable dates count again); the participants' edits, uploads and the page moves
+        and deletions go straight into the figures of every running program they concern
+        (bot.jobs.feed), whose page is then edited when its cadence allows.
 
-        One ``list=recentchanges`` request per wiki per cycle covers every program on it.
+        One read of the feed per wiki per cycle (one ``list=recentchanges`` request when
+        polling) and one batched page-state read cover every program on it.
         """
         now = self.clock()
         by_wiki: dict[str, list[ScheduleEntry]] = {}
@@ -180,7 +187,7 @@ class Scheduler:
         brought = 0
         for wiki, watching in by_wiki.items():
             try:
-                activity = self.feed.read(wiki)
+                batch = self.feed.read(wiki)
             except UnknownWikiError as error:
                 # A configuration problem: said once, not on every cycle.
                 if wiki not in self.unknown:
@@ -189,15 +196,48 @@ class Scheduler:
                 continue
             except ProgramsBotError as error:
                 log.warning("recent changes of %s unavailable: %s", wiki, error)
+                # Without the feed, its programs fall back to their phase's cadence.
+                for entry in watching:
+                    last = entry.last_refreshed
+                    if _active(entry) and (last is None or now - last >= self.cadence.running):
+                        brought += self.store.make_due(entry.wiki, [entry.title], now)
                 continue
+            due: set[str] = set()
+            feedable = []
             for entry in watching:
-                edited_page = wiki == entry.wiki and entry.title in activity.titles
-                edited_by = _active(entry) and activity.users & set(entry.participants)
-                if edited_page:
+                if wiki == entry.wiki and entry.title in batch.titles:
+                    # Someone edited the page itself: read it again, and its figures may
+                    # be written at once.
                     self.changed.add((entry.wiki, entry.title))
-                if edited_page or edited_by:
-                    brought += self.store.make_due(entry.wiki, [entry.title], now)
+                    due.add(entry.title)
+                elif _active(entry) and entry.kind == PROGRAM:
+                    feedable.append(entry)
+            try:
+                fed = apply_changes(self.store, site_for_host(wiki), batch, feedable, now)
+            except ProgramsBotError as error:
+                log.warning("changes of %s not applied: %s", wiki, error)
+                users = batch.users
+                fed = FeedResult(
+                    refresh=frozenset(
+                        e.title
+                        for e in feedable
+                        if users & set(map(normalize_title, e.participants))
+                    )
+                )
+            due |= fed.refresh
+            brought += len(fed.updated)
+            for title in due:
+                brought += self._make_due_on(wiki, title, watching, now)
         return brought
+
+    def _make_due_on(
+        self, wiki: str, title: str, watching: list[ScheduleEntry], now: datetime
+    ) -> int:
+        """Bring forward the watched page ``title`` (its own wiki may differ from ``wiki``)."""
+        for entry in watching:
+            if entry.title == title:
+                return self.store.make_due(entry.wiki, [title], now)
+        return 0
 
     def refresh_entry(self, entry: ScheduleEntry, *, manual: bool) -> bool | None:
         """Refresh one page; True if it was edited, False if not, None if it failed."""
@@ -219,8 +259,8 @@ class Scheduler:
             site = site_for_host(entry.wiki)
             full = (
                 manual
-                or entry.last_refreshed is None
-                or (now - entry.last_refreshed >= self.cadence.full_every)
+                or entry.last_full is None
+                or (now - entry.last_full >= self.cadence.full_every)
             )
             changed = (entry.wiki, entry.title) in self.changed
             edit = may_edit(entry.last_page_edit, now, self.cadence, manual or changed)
@@ -239,12 +279,20 @@ class Scheduler:
             window = program.details.window
             phase = phase_of(window, now)
             private = self.store.private_participants(entry.wiki, entry.title)
+            # A program counting every page follows the change feed between full counts;
+            # a scoped one is refreshed on its phase's cadence.
+            feed_key = result.key if program.details.scope.is_everything else None
+            cadence = self.cadence
+            if feed_key is not None:
+                cadence = replace(cadence, running=cadence.full_every)
             self.store.update_schedule(
                 entry.wiki,
                 entry.title,
                 phase=phase,
-                next_due=next_due(phase, now, self.cadence, window),
+                next_due=next_due(phase, now, cadence, window),
                 last_refreshed=now,
+                feed_key=feed_key,
+                **({"last_full": now} if full else {}),
                 last_duration_ms=int((time.monotonic() - started) * 1000),
                 last_requests=counter.count,
                 last_error=None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert
+from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.contributions import PageState, Revision, Upload
@@ -92,6 +92,23 @@ class CountedStore(Database):
             if previous is None:
                 raise
             self.remember_refresh(program, counted, marks)
+
+    def programs_remembering(
+        self, wiki: str, pageids: Iterable[int], titles: Iterable[str]
+    ) -> set[str]:
+        """The programs whose last count on ``wiki`` included one of these pages."""
+        table = t.counted_pages
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for column, values in ((table.c.pageid, list(pageids)), (table.c.title, list(titles))):
+                for start in range(0, len(values), 500):
+                    query = (
+                        select(table.c.program)
+                        .distinct()
+                        .where(table.c.wiki == wiki, column.in_(values[start : start + 500]))
+                    )
+                    found.update(str(row[0]) for row in conn.execute(query))
+        return found
 
     # -- incremental fetching ----------------------------------------------------------
 

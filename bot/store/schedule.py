@@ -35,6 +35,9 @@ class ScheduleEntry:
     window_end: datetime | None = None
     live_report: str | None = None
     live_at: datetime | None = None
+    #: The program's key in the counted tables, when the change feed may update its figures.
+    feed_key: str | None = None
+    last_full: datetime | None = None
 
 
 class ScheduleStore(Database):

@@ -179,4 +179,9 @@ schedule = Table(
     # page has been edited with them yet.
     Column("live_report", Text, nullable=True),
     Column("live_at", DateTime, nullable=True),
+    # The program's key in the counted tables when the change feed may update its figures
+    # (a program counting every page; NULL for a scoped one or a campaign).
+    Column("feed_key", String(NAME), nullable=True),
+    # When the program was last counted in full (every revision of the window read again).
+    Column("last_full", DateTime, nullable=True),
 )

@@ -244,6 +244,23 @@ def fetch_pages(site: APISite, pageids: Iterable[int], scope: Scope) -> dict[int
     }
 
 
+def fetch_revision_pages(site: APISite, revids: Iterable[int]) -> dict[int, PageState]:
+    """The page of each revision, with its state now (by revision id), in batches."""
+    ids = sorted(set(revids))
+    found: dict[int, PageState] = {}
+    for batch in chunks(ids, batch_limit(site)):
+        for answer in run_query(site, queries.revision_pages_request(batch)):
+            for revid, page in queries.read_revision_pages(answer).items():
+                found[revid] = PageState(
+                    pageid=int(page.get("pageid", 0)),
+                    namespace=int(page.get("ns", 0)),
+                    title=str(page.get("title", "")),
+                    redirect=bool(page.get("redirect", False)),
+                    deleted=bool(page.get("missing", False)),
+                )
+    return found
+
+
 def fetch_file_usage(site: APISite, file_titles: Iterable[str]) -> dict[str, set[str]]:
     """For each file title (``File:X.png``), the main-namespace pages of ``site`` using it.
 

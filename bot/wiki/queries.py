@@ -203,6 +203,22 @@ def page_states_request(
     return {"prop": "|".join(props), **params}
 
 
+def revision_pages_request(revids: Sequence[int]) -> Params:
+    """The pages of a batch of revisions (a source of changes without page ids), with
+    their state."""
+    return {"prop": "info|revisions", "revids": list(revids), "rvprop": "ids"}
+
+
+def read_revision_pages(answer: Answer) -> dict[int, dict[str, Any]]:
+    """Revision id -> its page's fields (``pageid``, ``ns``, ``title``, ``redirect``)."""
+    found: dict[int, dict[str, Any]] = {}
+    for page in answer.get("pages", []):
+        fields = {k: v for k, v in page.items() if k != "revisions"}
+        for revision in page.get("revisions", []):
+            found[int(revision["revid"])] = fields
+    return found
+
+
 def merge_page_states(found: dict[int, dict[str, Any]], answer: Answer) -> None:
     """Add one answer's pages to ``found`` (page id -> fields and ``hits``, the number of
     scope categories and templates seen): a page's categories and templates may come in
