@@ -132,9 +132,7 @@ def test_changes_go_into_every_concerned_program_without_a_refresh(
     assert bob_report["articles_created"] == 2
 
 
-def test_the_requests_of_a_cycle_do_not_grow_with_the_programs(
-    wikis: Farm, tmp_path: Path
-) -> None:
+def test_the_requests_of_a_cycle_do_not_grow_with_the_programs(wikis: Farm, tmp_path: Path) -> None:
     admin = wikis.content.admin_client()
     store = Store(f"sqlite:///{tmp_path / 'grow.sqlite'}")
     site = pywikibot.Site(wikis.content.name, wikis.content.name)

@@ -169,8 +169,7 @@ def page_changes(changes: Iterable[RecentChange]) -> PageChanges:
     recount = any(
         change.kind == LOG
         and (
-            (change.log_type, change.log_action) in RECOUNT_ACTIONS
-            or change.log_type == "suppress"
+            (change.log_type, change.log_action) in RECOUNT_ACTIONS or change.log_type == "suppress"
         )
         for change in listed
     )
