@@ -56,7 +56,7 @@ RC, CONTRIBS, LOG, PAGES, USERS = (
 )
 READ, STOP, SAVE, VIEWS = "page reads", "stop-page reads", "edits", "pageviews"
 READS = (RC, CONTRIBS, LOG, PAGES, USERS, READ, STOP)
-TODAY, POLLED, STREAM = "per program (today)", "feed, polled", "feed, stream"
+TODAY, POLLED, STREAM = "per program", "feed, polled", "feed, stream"
 DESIGNS = (TODAY, POLLED, STREAM)
 
 # -- assumptions (sources in docs/benchmarks.md) ---------------------------------------------
