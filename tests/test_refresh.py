@@ -575,3 +575,45 @@ def test_the_sentence_names_the_program_and_the_wikis_as_people_do(
     assert rows[wikis.content.host]["wiki_name"] == "Content Wiki"
     assert rows[wikis.media.host]["wiki_name"] == "Shared Media"
     assert "wiki_name" not in rows["total"]
+
+
+def test_one_render_a_refresh_and_the_time_moves_only_with_the_figures(
+    wikis: Farm,
+    participant: ParticipantFactory,
+    refresh: Callable[..., RefreshResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each refresh renders the page once; one that finds the same figures later leaves
+    the page (and its computed time) as it is."""
+    import bot.jobs.refresh as refresh_module
+    from bot.core.dates import format_moment
+    from bot.core.program_page import current_outcomes_param
+
+    render = refresh_module.render_program_page
+    renders: list[str] = []
+
+    def counted(text: str, *args: Any) -> str:
+        renders.append(text)
+        return render(text, *args)
+
+    monkeypatch.setattr(refresh_module, "render_program_page", counted)
+    participant("Alice").edit("Some article", "Text.")
+    admin = participant("Admin")
+    admin.edit(TITLE, program_text(wikis, ["Alice", "Bob"]))
+    now = datetime.now(UTC).replace(microsecond=0)
+    times = [now + timedelta(minutes=m) for m in (1, 2, 3)]
+
+    first = refresh(clock=lambda: times[0])
+    assert first.saved_revid is not None and len(renders) == 1
+    assert current_outcomes_param(first.new_text, "computed") == format_moment(times[0])
+
+    second = refresh(clock=lambda: times[1])
+    assert not second.changed and second.saved_revid is None and len(renders) == 2
+    assert admin.latest_revid(TITLE) == first.saved_revid
+
+    participant("Alice").append("Some article", " More.")
+    third = refresh(clock=lambda: times[2])
+    assert third.saved_revid is not None and len(renders) == 3
+    text = page_text(wikis.content, participant)
+    assert current_outcomes_param(text, "computed") == format_moment(times[2])
+    assert row_figures(text)["Alice"]["edits"] == "2"

@@ -299,3 +299,61 @@ def test_a_table_never_closed_is_closed_after_its_last_row() -> None:
         )
         == new
     )
+
+
+# -- writing a figure: as mwparserfromhell writes it, without parsing it ---------------------
+
+spacing = st.sampled_from(["", " ", "  ", "\n", "\n ", " \n", "\t", "\n\n"])
+
+
+@st.composite
+def row_templates(draw: st.DrawFn) -> str:
+    """A row with any spacing around names and values, empty and positional values."""
+    params = []
+    names = draw(
+        st.lists(st.sampled_from(["username", "joined", "edits", "mood", "uploads"]), unique=True)
+    )
+    for name in names:
+        value = draw(st.sampled_from(["Alice", "3", "", "1 <!-- x -->", "<!-- y -->"]))
+        params.append(draw(spacing) + name + draw(spacing) + "=" + draw(spacing) + value)
+        params[-1] += draw(spacing)
+    if draw(st.booleans()):
+        params.insert(draw(st.integers(0, len(params))), draw(st.sampled_from(["x", " y\n"])))
+    return "{{Participant table row" + "".join("|" + p for p in params) + "}}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    row_templates(),
+    st.sampled_from(["articles_edited", "bytes_added"]),
+    st.one_of(numbers, st.sampled_from(["1|2", "a=b", "{{x}}", "-1", "&#49;"])),
+)
+def test_a_new_figure_is_written_as_mwparserfromhells_template_add(
+    row: str, name: str, value: str
+) -> None:
+    from mwparserfromhell import parse
+    from mwparserfromhell.nodes import Template
+
+    from bot.core.pageformat import ENGLISH
+    from bot.core.wikitext import set_param
+
+    ours, theirs = (parse(row).nodes[0] for _ in range(2))
+    assert isinstance(ours, Template) and isinstance(theirs, Template)
+    set_param(ours, ENGLISH.row, name, value, ENGLISH)
+    theirs.add(name, value, preserve_spacing=True)
+    assert str(ours) == str(theirs)
+
+
+def test_the_computed_time_changes_only_with_something_else() -> None:
+    old = "{{Program outcomes|computed=2026-11-20T00:00:00Z}}\n{{End of program outcomes}}"
+    new = old.replace("2026-11-20", "2026-11-21")
+    text = render_program_page(PAGE, PageUpdate({0: {"edits": "3"}}, old))
+    # The same figures: the page stays as it is, old time and all.
+    assert render_program_page(text, PageUpdate({0: {"edits": "3"}}, new, old)) == text
+    # A figure changes: the block with the new time is written, in one render.
+    changed = render_program_page(text, PageUpdate({0: {"edits": "4"}}, new, old))
+    assert changed == text.replace(old, new).replace("|edits=3}}", "|edits=4}}")
+    # So does a block that says something new, the figures staying the same.
+    other = new.replace("}}\n", "|participants=2}}\n", 1)
+    same_time = other.replace("2026-11-21", "2026-11-20")
+    assert render_program_page(text, PageUpdate({}, other, same_time)) == text.replace(old, other)

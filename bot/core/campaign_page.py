@@ -14,12 +14,12 @@ from bot.core.errors import NotACampaignError
 from bot.core.model import CampaignDetails, CampaignPage, Notice
 from bot.core.pageformat import PageFormat
 from bot.core.wikitext import (
+    block_place,
     block_range,
     detect_format,
     first_values,
     nested,
     parse_shown,
-    put_block,
     read_only,
     template_values,
     top_templates,
@@ -97,5 +97,5 @@ def render_campaign_page(text: str, block: str, fmt: PageFormat | None = None) -
     found = block_range(
         code, fmt.campaign_programs, fmt.campaign_end, fmt.campaign_block_parts, fmt
     )
-    put_block(code, block, found, after_details)
-    return str(code) + hidden
+    before, after = block_place(code, found, after_details)
+    return before + block + after + hidden

@@ -22,13 +22,13 @@ from bot.core.model import Notice, ParticipantRow, ProgramDetails, ProgramPage, 
 from bot.core.pageformat import ROW_STATS, PageFormat
 from bot.core.titles import normalize_title
 from bot.core.wikitext import (
+    block_place,
     block_range,
     broken_calls,
     find_param,
     first_values,
     nested,
     parse_shown,
-    put_block,
     read_name,
     read_only,
     set_param,
@@ -71,6 +71,10 @@ class PageUpdate:
 
     row_stats: Mapping[int, Mapping[str, str]]
     outcomes_block: str
+    #: The outcomes block as it reads when nothing but the computed time is new (with the
+    #: page's own time): a page that reads so already is left as it is, so that the
+    #: computed time changes only when something else does.
+    unchanged_block: str | None = None
 
 
 def detect_format(text: str) -> PageFormat:
@@ -291,7 +295,8 @@ def read_outcome_rows(text: str, fmt: PageFormat | None = None) -> dict[str, dic
 
 
 def render_program_page(text: str, update: PageUpdate, fmt: PageFormat | None = None) -> str:
-    """Write ``update`` into ``text``, changing only the bot-owned fields and block.
+    """Write ``update`` into ``text``, changing only the bot-owned fields and block (the
+    page is parsed once, whatever the number of rows).
 
     Without an outcomes block the block goes after the table's end as the reader sees it,
     else at the end of what is shown. A participants table that is never closed would
@@ -320,5 +325,8 @@ def render_program_page(text: str, update: PageUpdate, fmt: PageFormat | None = 
         return len(code.nodes) if end is None else end + 1
 
     found = block_range(code, fmt.outcomes, fmt.outcomes_end, fmt.bot_block_parts, fmt)
-    put_block(code, update.outcomes_block, found, after_table)
-    return str(code) + hidden
+    before, after = block_place(code, found, after_table)
+    after += hidden
+    if update.unchanged_block is not None and before + update.unchanged_block + after == text:
+        return text
+    return before + update.outcomes_block + after

@@ -163,11 +163,18 @@ def outcomes_block(
     return "\n".join(lines)
 
 
-def page_update(page: ProgramPage, outcomes: Outcomes | None, block: str) -> PageUpdate:
+def page_update(
+    page: ProgramPage,
+    outcomes: Outcomes | None,
+    block: str,
+    *,
+    unchanged_block: str | None = None,
+) -> PageUpdate:
     """Everything the bot writes on the page: the rows' statistics and the outcomes block.
 
     Rows of users who are not counted (unknown names) get empty statistics; when no
-    figures could be computed at all, rows are left as they are.
+    figures could be computed at all, rows are left as they are. ``unchanged_block`` is
+    the block with the page's own computed time (PageUpdate.unchanged_block).
     """
     row_stats: dict[int, dict[str, str]] = {}
     if outcomes is not None:
@@ -175,7 +182,7 @@ def page_update(page: ProgramPage, outcomes: Outcomes | None, block: str) -> Pag
             counts = outcomes.per_user.get(row.username)
             strings = counts.as_strings() if counts else {}
             row_stats[row.position] = {name: strings.get(name, "") for name in ROW_STATS}
-    return PageUpdate(row_stats, block)
+    return PageUpdate(row_stats, block, unchanged_block)
 
 
 def edit_summary(outcomes: Outcomes | None, notices: Sequence[Notice], messages: Messages) -> str:

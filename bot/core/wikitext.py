@@ -17,6 +17,7 @@ import mwparserfromhell
 from mwparserfromhell.definitions import PARSER_BLACKLIST
 from mwparserfromhell.nodes import Comment, Node, Tag, Template, Text
 from mwparserfromhell.nodes.extras import Parameter
+from mwparserfromhell.smart_list import SmartList
 from mwparserfromhell.wikicode import Wikicode
 
 from bot.core.pageformat import ENGLISH, PageFormat, available_formats
@@ -252,31 +253,108 @@ def single_line_value(param: Parameter) -> bool:
     return "\n" not in _clean(param)
 
 
+#: Where mwparserfromhell's tokenizer may start markup (its ``Tokenizer.regex``), and NUL,
+#: where its C tokenizer stops reading: text with none of these parses as itself, one text
+#: node, so the bot's own values (figures) are written without parsing them.
+_MARKUP = re.compile(r"[{}\[\]<>|=&'#*;:/\\\"\-!\x00]")
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` holds no markup: written as a text node, it is what parsing gives."""
+    return not _MARKUP.search(text)
+
+
+def _text_code(*texts: str | None) -> Wikicode:
+    """Wikicode of plain texts (:func:`_plain`), one text node each, as parsing each gives."""
+    nodes = SmartList([Text(text) for text in texts if text])  # type: ignore[no-untyped-call]
+    return Wikicode(nodes)
+
+
 def _replace_value(param: Parameter, value: str) -> None:
     """Write ``value`` as the parameter's text; its comments and the spacing around it stay
     (an organizer's ``<!-- counted by hand -->`` is theirs, not the bot's)."""
-    pieces: list[tuple[bool, str]] = []  # (is a comment, text), other nodes run together
+    pieces: list[Comment | str] = []  # comments as they are, other nodes run together
     for node in param.value.nodes:
-        is_comment = isinstance(node, Comment)
-        if pieces and not is_comment and not pieces[-1][0]:
-            pieces[-1] = (False, pieces[-1][1] + str(node))
+        if isinstance(node, Comment):
+            pieces.append(node)
+        elif pieces and isinstance(pieces[-1], str):
+            pieces[-1] += str(node)
         else:
-            pieces.append((is_comment, str(node)))
-    out: list[str] = []
+            pieces.append(str(node))
+    out: list[Comment | str] = []
     placed = False
-    for is_comment, piece in pieces:
-        if is_comment or not piece.strip():
+    for piece in pieces:
+        if isinstance(piece, Comment) or not piece.strip():
             out.append(piece)
             continue
         core = piece.strip()
         lead, trail = piece[: piece.index(core)], piece[piece.index(core) + len(core) :]
         out.append(lead + ("" if placed else value) + trail)
         placed = True
-    written = "".join(out)
     if not placed:  # nothing but spaces and comments: the value goes first
-        rest = written.lstrip()
-        written = written[: len(written) - len(rest)] + value + rest
-    param.value = written
+        if out and isinstance(out[0], str):
+            out[0] += value
+        else:
+            out.insert(0, value)
+    if _plain(value):  # every text left is spacing or the value: no need to parse it
+        nodes = [piece if isinstance(piece, Comment) else Text(piece) for piece in out if piece]
+        param.value = Wikicode(SmartList(nodes))  # type: ignore[no-untyped-call]
+    else:
+        param.value = "".join(map(str, out))
+
+
+def _select_spacing(seen: dict[str, int]) -> str | None:
+    """The spacing more than half the parameters share (the first seen, on a tie)."""
+    best = max(seen.values(), default=0)
+    if not best or best / sum(seen.values()) <= 0.5:
+        return None
+    return next(spacing for spacing, count in seen.items() if count == best)
+
+
+#: Spacing before and after a parameter's name (or value); None: no convention.
+_Spacing = tuple[str | None, str | None]
+#: A parameter's name or value: the spacing before it, and after it.
+_EDGES = re.compile(r"^(\s*).*?(\s*)$", re.DOTALL)
+
+
+def _spacing(template: Template) -> tuple[_Spacing, _Spacing]:
+    """The spacing a template's named parameters use before and after their names, and
+    before and after their values, as mwparserfromhell 0.7's
+    ``Template.add(preserve_spacing=True)`` finds it."""
+    seen: tuple[dict[str, int], ...] = ({}, {}, {}, {})  # before and after names, values
+    for param in template.params:
+        if not param.showkey:
+            continue
+        for at, component in ((0, str(param.name)), (2, str(param.value))):
+            match = _EDGES.search(component)
+            assert match is not None  # the pattern matches any text
+            before, after = match[1], match[2]
+            if at and component.isspace() and "\n" in before:
+                # An empty value's line break belongs after it, not before.
+                before, after = before.split("\n", 1)
+                after = "\n" + after
+            seen[at][before] = seen[at].get(before, 0) + 1
+            seen[at + 1][after] = seen[at + 1].get(after, 0) + 1
+    names = _select_spacing(seen[0]), _select_spacing(seen[1])
+    return names, (_select_spacing(seen[2]), _select_spacing(seen[3]))
+
+
+def _add_param(template: Template, name: str, value: str) -> None:
+    """Add ``name=value`` at the end of the template, spaced as its parameters are.
+
+    The same as mwparserfromhell's ``Template.add(name, value, preserve_spacing=True)``,
+    without parsing plain names and values (a refresh writes thousands of figures); the
+    rest (markup to escape, a key that could hide, a name already there) goes to it.
+    """
+    if not (_plain(name) and _plain(value)) or Parameter.can_hide_key(name) or template.has(name):
+        template.add(name, value, preserve_spacing=True)
+        return
+    (before_name, after_name), (before_value, after_value) = _spacing(template)
+    template.params.append(
+        Parameter(
+            _text_code(before_name, name, after_name), _text_code(before_value, value, after_value)
+        )
+    )
 
 
 def set_param(
@@ -294,7 +372,7 @@ def set_param(
         if _clean(existing) != value and writable(existing):
             _replace_value(existing, value)
     elif value:
-        template.add(fmt.param(key, name), value, preserve_spacing=True)
+        _add_param(template, fmt.param(key, name), value)
 
 
 def template_call(key: str, params: Sequence[tuple[str, str]], fmt: PageFormat) -> str:
@@ -403,38 +481,39 @@ def block_range(
     return None
 
 
-def node_at(nodes: Sequence[Node], offset: int | None) -> int:
-    """The index of the top-level node holding text offset ``offset`` (all: None)."""
+def _node_at(shown: Sequence[str], offset: int | None) -> int:
+    """The index of the top-level node (``shown`` as text) holding text offset ``offset``
+    (all: None)."""
     if offset is None:
-        return len(nodes)
+        return len(shown)
     seen = 0
-    for index, node in enumerate(nodes):
-        seen += len(str(node))
+    for index, text in enumerate(shown):
+        seen += len(text)
         if seen > offset:
             return index
-    return len(nodes)
+    return len(shown)
 
 
-def put_block(
+def block_place(
     code: Wikicode,
-    block: str,
     found: tuple[int, int] | None,
     insert_at: Callable[[Wikicode], int],
-) -> None:
-    """Put ``block`` in place of the nodes ``found`` (unchanged when it is the same text),
-    else as a paragraph of its own at the node index ``insert_at`` gives.
+) -> tuple[str, str]:
+    """The text before and after the place of a bot-owned block: the nodes ``found``,
+    else a paragraph of its own at the node index ``insert_at`` gives. The block is
+    written between the two, so one page serves any block (the same figures with another
+    computed time, say).
 
     The block must come before a tag that is never closed, or its own closing tags
     (``</nowiki>`` in a notice) would close that tag and swallow everything in between,
     as MediaWiki reads it: a block standing after one is moved before it.
     """
-    nodes: list[Node] = code.nodes
-    limit = node_at(nodes, scan_tags(str(code))[1])
+    shown = [str(node) for node in code.nodes]
+    limit = _node_at(shown, scan_tags("".join(shown))[1])
     if found is not None and found[1] < limit:
-        first, last = found
-        if "".join(map(str, nodes[first : last + 1])) != block:
-            nodes[first : last + 1] = [Text(block)]
-        return
+        return "".join(shown[: found[0]]), "".join(shown[found[1] + 1 :])
     if found is not None:
-        del nodes[found[0] : found[1] + 1]
-    nodes.insert(min(insert_at(code), limit), Text("\n\n" + block))
+        del code.nodes[found[0] : found[1] + 1]
+        del shown[found[0] : found[1] + 1]
+    at = min(insert_at(code), limit)
+    return "".join(shown[:at]) + "\n\n", "".join(shown[at:])

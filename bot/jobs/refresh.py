@@ -188,8 +188,9 @@ class Refresher:
                 for name in EXTRA_FIELDS
                 if (value := current_outcomes_param(text, name, fmt) or "")
             ]
-        for computed in (old_computed, format_moment(self.clock())):
-            block = outcomes_block(
+
+        def block(computed: str) -> str:
+            return outcomes_block(
                 computation.outcomes,
                 computation.notices,
                 computed,
@@ -199,11 +200,13 @@ class Refresher:
                 program=label,
                 names=computation.names,
             )
-            update = page_update(program, computation.outcomes, block)
-            new_text = render_program_page(text, update, fmt)
-            if new_text == text:
-                break
-        return new_text
+
+        # One render: with the new time, unless the old time would leave the page as it is.
+        new_block = block(format_moment(self.clock()))
+        update = page_update(
+            program, computation.outcomes, new_block, unchanged_block=block(old_computed)
+        )
+        return render_program_page(text, update, fmt)
 
     def _automatic_edits(
         self, site: APISite, title: str, program: ProgramPage, fmt: PageFormat
