@@ -148,8 +148,8 @@ def run(farm: Any, root: Path, options: argparse.Namespace) -> int:
         print(f"{size} programs: {dict(per_host)} requests in {seconds:.2f} s ({modules})")
     print()
     print(
-        "| programs | concerned | figures updated (summed over the wikis) | refreshed | requests per wiki "
-        "(content / media) | cycle time |"
+        "| programs | concerned | figures updated (summed over the wikis) | refreshed "
+        "| requests per wiki (content / media) | cycle time |"
     )
     print("|---|---|---|---|---|---|")
     for size, _, _, result, seconds, per_host, _, concerned in rows:
