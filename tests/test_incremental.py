@@ -159,8 +159,12 @@ def test_moves_deletions_undeletions_and_redirects_between_two_refreshes(
     }
 
     admin.post({"action": "undelete", "title": "Moved deleted 3", "reason": "restored"})
-    incremental = compute(incremental_store, site, full=False)
+    incremental, asked = count_requests(lambda: compute(incremental_store, site, full=False))
     assert incremental == compute(full_store, site, full=True)
+    # The restored page's history is read, not the contributions from the window's start.
+    contribs = [a for a in asked if "usercontribs" in a]
+    assert len(contribs) == 2 and not [a for a in contribs if window_start in a], contribs
+    assert len([a for a in asked if "rvdir=newer" in a]) == 1
     assert {d.title for d in incremental.deleted_articles} == {"Moved deleted 2", "Moved deleted 4"}
     assert incremental.per_user["Alice"].articles_created == 3
 
@@ -197,3 +201,38 @@ def test_a_repeat_full_recount_asks_only_the_page_states_that_changed(
     assert len(asked) == 1 and f"pageids={ids['Known_state_2']}" in asked[0], asked
     assert outcomes == compute(Store(f"sqlite:///{tmp_path / 'fresh.sqlite'}"), site, full=True)
     assert outcomes.per_user["Alice"].articles_created == 2
+
+
+def test_a_revision_hidden_between_two_refreshes(wikis: Farm, tmp_path: Path) -> None:
+    alice = wikis.content.client("Alice")
+    alice.edit("Partly hidden", "Kept.")
+    alice.append("Partly hidden", " Hidden soon.")
+    admin = wikis.content.admin_client()
+    admin.edit(TITLE, program(wikis, ["Alice"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    incremental_store = Store(f"sqlite:///{tmp_path / 'inc.sqlite'}")
+    full_store = Store(f"sqlite:///{tmp_path / 'full.sqlite'}")
+    for store in (incremental_store, full_store):
+        assert compute(store, site, full=True).per_user["Alice"].edits == 2
+    hidden = admin.latest_revid("Partly hidden")
+    # Hiding a revision's user takes the deleterevision right (MediaWiki's suppress group).
+    wikis.content.create_user("Revision hider", groups=["suppress"])
+    wikis.content.client("Revision hider").post(
+        {
+            "action": "revisiondelete",
+            "type": "revision",
+            "target": "Partly hidden",
+            "ids": hidden,
+            "hide": "user",
+        }
+    )
+    incremental, asked = count_requests(lambda: compute(incremental_store, site, full=False))
+    assert incremental == compute(full_store, site, full=True)
+    # Independently: the revisions the wiki still shows as Alice's (rev_deleted's user bit
+    # is 4), the program page's own being the admin's.
+    visible = wikis.content.sql(
+        """SELECT COUNT(*) FROM revision r JOIN actor a ON a.actor_id = r.rev_actor
+        WHERE a.actor_name = 'Alice' AND (r.rev_deleted & 4) = 0"""
+    )[0][0]
+    assert incremental.per_user["Alice"].edits == visible == 1
+    assert len([a for a in asked if "rvdir=newer" in a]) == 1

@@ -135,29 +135,35 @@ def touched_pageids(changes: Iterable[RecentChange]) -> frozenset[int]:
     return frozenset(change.pageid for change in changes if change.pageid > 0)
 
 
-#: Log actions after which revisions appear, vanish or change pages without an edit of
-#: their own (an undeletion, a revision deletion, a history merge, an import): only reading
-#: the contributions again is exact.
-RECOUNT_ACTIONS = frozenset(
+#: Log actions after which a page's revisions appear, vanish or move without an edit of
+#: their own (an undeletion, a revision deletion, a history merge, an import): that page's
+#: history is read again.
+HISTORY_ACTIONS = frozenset(
     {
         ("delete", "restore"),
         ("delete", "revision"),
-        ("delete", "event"),
         ("merge", "merge"),
         ("import", "upload"),
         ("import", "interwiki"),
     }
 )
 
+#: Log actions whose effect no page's history shows (a log entry hidden, an account
+#: suppressed): only reading the contributions and the upload log again is exact.
+RECOUNT_TYPES = frozenset({"suppress"})
+RECOUNT_ACTIONS = frozenset({("delete", "event")})
+
 
 @dataclass(frozen=True)
 class PageChanges:
-    """Which pages changed state (by id or title), and whether revisions may have
-    appeared or vanished in ways only a new read of the contributions shows."""
+    """Which pages changed state (by id or title), which pages' histories changed, and
+    whether only a new read of the contributions is exact."""
 
     pageids: frozenset[int] = frozenset()
     titles: frozenset[str] = frozenset()
     recount: bool = False
+    #: Titles whose history changed (read again: their revisions replace the remembered).
+    histories: frozenset[str] = frozenset()
 
     def touches(self, state: PageState) -> bool:
         return state.pageid in self.pageids or state.title in self.titles
@@ -166,11 +172,18 @@ class PageChanges:
 def page_changes(changes: Iterable[RecentChange]) -> PageChanges:
     """What a run of recent changes tells about the state of pages."""
     listed = list(changes)
+    logs = [change for change in listed if change.kind == LOG]
     recount = any(
-        change.kind == LOG
-        and (
-            (change.log_type, change.log_action) in RECOUNT_ACTIONS or change.log_type == "suppress"
-        )
-        for change in listed
+        change.log_type in RECOUNT_TYPES or (change.log_type, change.log_action) in RECOUNT_ACTIONS
+        for change in logs
     )
-    return PageChanges(touched_pageids(listed), touched_titles(listed), recount)
+    histories = {
+        title
+        for change in logs
+        if (change.log_type, change.log_action) in HISTORY_ACTIONS
+        for title in (change.title, change.target_title)
+        if title
+    }
+    return PageChanges(
+        touched_pageids(listed), touched_titles(listed), recount, frozenset(histories)
+    )

@@ -33,7 +33,7 @@ from bot.core.model import Scope, Window
 from bot.core.titles import normalize_title
 from bot.store import FetchMark, ScheduleEntry, Store
 from bot.store.counted import Counted
-from bot.wiki.fetch import fetch_pages, fetch_revision_pages
+from bot.wiki.fetch import fetch_histories, fetch_pages, fetch_revision_pages
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,10 @@ def apply_changes(
     revisions = [c for c in batch.changes if c.is_revision]
     authors = {c.user for c in revisions} | {c.user for c in batch.changes if upload_of(c)}
     hidden = {c.user for c in batch.changes if c.hides_revision}
+    if pages_changed.histories:
+        # Restored, hidden or merged revisions: the programs of their authors are counted
+        # again (the histories say who they are).
+        hidden |= {rev.user for rev in fetch_histories(site, pages_changed.histories)}
     authors |= hidden
     programs: list[_Program] = []
     refresh: set[str] = set()
@@ -81,13 +85,13 @@ def apply_changes(
             continue
         listed = {normalize_title(name) for name in entry.participants}
         concerned = bool(listed & authors) or (entry.feed_key in remembering)
-        if not concerned:
+        if not concerned and not pages_changed.recount:
             continue
-        if entry.feed_key is None or listed & hidden:
+        if entry.feed_key is None or listed & hidden or pages_changed.recount:
             refresh.add(entry.title)
             continue
         marks = {w: m for w in entry.wikis if (m := store.fetch_mark(entry.feed_key, w))}
-        if len(marks) < len(entry.wikis) or pages_changed.recount:
+        if len(marks) < len(entry.wikis):
             refresh.add(entry.title)
             continue
         window = Window(entry.window_start, entry.window_end)

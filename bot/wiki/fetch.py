@@ -244,6 +244,19 @@ def fetch_pages(site: APISite, pageids: Iterable[int], scope: Scope) -> dict[int
     }
 
 
+def fetch_histories(site: APISite, titles: Iterable[str]) -> list[Revision]:
+    """Every visible revision of these pages (a page's history comes one page a request,
+    5,000 revisions at a time): for the few pages whose history an undeletion, a revision
+    deletion or a merge changed."""
+    revisions: list[Revision] = []
+    for title in sorted(set(titles)):
+        size = 0
+        for answer in run_query(site, queries.history_request(title)):
+            found, size = queries.read_history(answer, size)
+            revisions += found
+    return revisions
+
+
 def fetch_revision_pages(site: APISite, revids: Iterable[int]) -> dict[int, PageState]:
     """The page of each revision, with its state now (by revision id), in batches."""
     ids = sorted(set(revids))
@@ -354,7 +367,7 @@ def fetch_wiki(
                 remembered_uploads,
                 changes,
             )
-        log.info("%s: revisions restored, hidden or merged since the last fetch", host_of(site))
+        log.info("%s: log entries or accounts hidden since the last fetch", host_of(site))
         pages_known_at = None
     revisions = fetch_revisions(site, users, window) if users else []
     seen = {rev.revid for rev in revisions}
@@ -435,8 +448,20 @@ def _fetch_since(
     new = fetch_revisions(site, users, recent) if users else []
     by_id = {rev.revid: rev for rev in remembered if rev.user in users and rev.timestamp in window}
     by_id.update({rev.revid: rev for rev in new})
+    rewritten: list[Revision] = []
+    if changes.histories:
+        # An undeletion, a revision deletion or a merge: those pages' revisions are now
+        # what their histories show (restored ones back, hidden or merged-away ones gone).
+        history = fetch_histories(site, changes.histories)
+        pageids = {rev.pageid for rev in history} | {
+            pid for pid, state in remembered_pages.items() if state.title in changes.histories
+        }
+        by_id = {revid: rev for revid, rev in by_id.items() if rev.pageid not in pageids}
+        rewritten = [rev for rev in history if rev.user in users and rev.timestamp in window]
+        by_id.update({rev.revid: rev for rev in rewritten})
     touched = {pid for pid, state in remembered_pages.items() if changes.touches(state)}
-    fresh = fetch_pages(site, _wanted_pages(new, scope) | touched, scope)
+    wanted = _wanted_pages([*new, *rewritten], scope) | touched
+    fresh = fetch_pages(site, wanted, scope)
     pages = {**remembered_pages, **fresh}
     for pid in touched & fresh.keys():
         if fresh[pid].deleted:
@@ -445,15 +470,8 @@ def _fetch_since(
             pages[pid] = PageState(pid, old.namespace, old.title, old.redirect, True, old.in_scope)
     for revid, rev in list(by_id.items()):
         now = pages.get(rev.pageid)
-        if (
-            now is not None
-            and not now.deleted
-            and (now.title, now.namespace)
-            != (
-                rev.title,
-                rev.namespace,
-            )
-        ):
+        moved = now is not None and (now.title, now.namespace) != (rev.title, rev.namespace)
+        if now is not None and moved and not now.deleted:
             # Moved: the contributions would list it under its new title now.
             by_id[revid] = replace(rev, title=now.title, namespace=now.namespace)
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}

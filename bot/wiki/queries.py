@@ -203,6 +203,44 @@ def page_states_request(
     return {"prop": "|".join(props), **params}
 
 
+def history_request(title: str) -> Params:
+    """A page's whole history, oldest first: who saved each revision, when, its size."""
+    return {
+        "prop": "revisions",
+        "titles": title,
+        "rvprop": "ids|timestamp|user|size",
+        "rvdir": "newer",
+        "rvlimit": "max",
+    }
+
+
+def read_history(answer: Answer, previous_size: int = 0) -> tuple[list[Revision], int]:
+    """The revisions of one history answer, and the last one's size (the next answer's
+    first revision's parent). A revision whose user is hidden is left out, as the
+    contributions leave it out."""
+    found = []
+    size = previous_size
+    for page in answer.get("pages", []):
+        for revision in page.get("revisions", []):
+            parent_size = 0 if int(revision.get("parentid", 0)) == 0 else size
+            size = int(revision.get("size", 0))
+            if "user" not in revision or revision.get("userhidden"):
+                continue
+            found.append(
+                Revision(
+                    revid=int(revision["revid"]),
+                    user=normalize_title(str(revision["user"])),
+                    pageid=int(page["pageid"]),
+                    namespace=int(page.get("ns", 0)),
+                    title=str(page.get("title", "")),
+                    timestamp=_time(str(revision["timestamp"])),
+                    sizediff=size - parent_size,
+                    new=int(revision.get("parentid", 0)) == 0,
+                )
+            )
+    return found, size
+
+
 def revision_pages_request(revids: Sequence[int]) -> Params:
     """The pages of a batch of revisions (a source of changes without page ids), with
     their state."""
@@ -288,7 +326,10 @@ def read_recent_changes(wiki: str, answer: Answer, after_id: int) -> list[Recent
         if rcid <= after_id:
             continue
         params = change.get("logparams") or {}
-        target = params.get("target_title", "") if isinstance(params, Mapping) else ""
+        # A move names its new title target_title, a history merge dest_title.
+        target = ""
+        if isinstance(params, Mapping):
+            target = params.get("target_title") or params.get("dest_title") or ""
         found.append(
             RecentChange(
                 wiki=wiki,
@@ -307,7 +348,9 @@ def read_recent_changes(wiki: str, answer: Answer, after_id: int) -> list[Recent
                 log_type=str(change.get("logtype", "")),
                 log_action=str(change.get("logaction", "")),
                 target_title=str(target),
-                target_namespace=int(params.get("target_ns", 0)) if target else 0,
+                target_namespace=int(params.get("target_ns", params.get("dest_ns", 0)))
+                if target
+                else 0,
                 comment=str(change.get("comment", "")),
                 bot=bool(change.get("bot", False)),
             )
