@@ -148,7 +148,7 @@ class Refresher:
             return Change(new_text, summary, counted, hold=not edit)
 
         editor = Editor(site, stop_page=self.stop_page, simulate=self.simulate)
-        result = editor.edit(page.title(), transform).check()
+        result = editor.edit(page.title(), transform, page=page).check()
         counted = result.data
         assert counted is not None  # the transform always answers
         if not self.simulate:

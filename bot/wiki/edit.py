@@ -254,13 +254,20 @@ class Editor:
         transform: Callable[[PageText], Change[T] | None],
         *,
         create: bool = False,
+        page: pywikibot.Page | None = None,
     ) -> EditResult[T]:
         """Read, transform and save ``title`` until it is saved or there is nothing to save.
 
-        ``create`` lets the edit create a missing page (else the wiki refuses to).
+        ``create`` lets the edit create a missing page (else the wiki refuses to). ``page``:
+        the page object of ``title`` when the caller read it already; the first attempt uses
+        what it read (the save goes against that revision, so nothing newer is lost).
         """
+        given = page
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            page = pywikibot.Page(self.site, title)
+            if attempt == 1 and given is not None and given.title() == title:
+                page = given
+            else:
+                page = pywikibot.Page(self.site, title)
             read = read_page(page)
             if read.exists and not bots_allowed(page):
                 reason = f"[[{read.title}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}"
