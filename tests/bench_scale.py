@@ -224,7 +224,7 @@ def batches(names: float) -> int:
 
 
 def contribs_requests(participants: int, rows: float) -> int:
-    """bot.wiki.fetch.fetch_revisions: per batch of 500 names, max(1, ceil(rows / 5000))."""
+    """bot.wiki.fetch._read_together: per batch of 500 names, max(1, ceil(rows / 5000))."""
     total = 0
     for start in range(0, participants, NAMES):
         size = min(NAMES, participants - start)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pywikibot.site import APISite
@@ -30,7 +30,7 @@ from bot.core.editors import (
 from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
 from bot.wiki import queries
-from bot.wiki.queries import UserCheck
+from bot.wiki.queries import Params, UserCheck
 from bot.wiki.sites import batch_limit, chunks, host_of, query_once, run_query
 
 log = logging.getLogger(__name__)
@@ -84,24 +84,6 @@ def fetch_registrations(site: APISite, users: Iterable[str]) -> dict[str, dateti
 
 
 # -- contributions and uploads ----------------------------------------------------------------
-
-
-def fetch_revisions(site: APISite, users: Iterable[str], window: Window) -> list[Revision]:
-    """Every revision by these users inside the window, many users per request."""
-    revisions = []
-    for batch in chunks(sorted(users), batch_limit(site)):
-        for answer in run_query(site, queries.contributions_request(batch, window)):
-            revisions += queries.read_contributions(answer)
-    return revisions
-
-
-def fetch_uploads(site: APISite, users: Iterable[str], window: Window) -> list[Upload]:
-    """New files uploaded by these users in the window: one log query for the whole wiki."""
-    wanted = set(users)
-    uploads = []
-    for answer in run_query(site, queries.upload_log_request(window)):
-        uploads += queries.read_uploads(answer, wanted)
-    return uploads
 
 
 def fetch_edited_since(site: APISite, users: Iterable[str], since: datetime) -> set[str]:
@@ -298,29 +280,54 @@ def fetch_file_usage(site: APISite, file_titles: Iterable[str]) -> dict[str, set
     return usage
 
 
-def changed_pages(site: APISite, since: datetime, budget: int | None = None) -> PageChanges | None:
-    """What the wiki's recent changes since ``since`` tell about the state of its pages
-    (moves, deletions, undeletions, edits that make or unmake a redirect).
-
-    ``budget``: give up (None) rather than make more requests than that; asking the
-    page states again is then the cheaper way.
-    """
-    params: dict[str, Any] = queries.recent_changes_request(since, str(site.username()))
-    wiki = host_of(site)
-    found: list[RecentChange] = []
-    asked = 0
-    while True:
-        answer, continuation = query_once(site, params)
-        asked += 1
-        found += queries.read_recent_changes(wiki, answer, 0)
-        if not continuation:
-            return page_changes(found)
-        if budget is not None and asked >= budget:
-            return None
-        params = {**params, **continuation}
-
-
 # -- one program on one wiki ------------------------------------------------------------------
+
+
+#: How old the store's page states may be for the recent changes since then to tell which
+#: changed; older ones are asked again (a busy wiki's day of changes is many requests).
+KNOWN_STATES_FOR = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What the first requests of a fetch brought: contributions, uploads and, when asked,
+    the wiki's recent changes (None: not asked)."""
+
+    revisions: list[Revision]
+    uploads: list[Upload]
+    changes: PageChanges | None
+
+
+def _read_together(
+    site: APISite,
+    users: frozenset[str],
+    window: Window,
+    changes_since: datetime | None,
+) -> _Read:
+    """The users' contributions over ``window``, the window's upload log and the recent
+    changes since ``changes_since``: the first request carries all three list modules
+    (their continuations run side by side), the other batches of names follow alone."""
+    batches = list(chunks(sorted(users), batch_limit(site)))
+    first: list[Params] = []
+    if batches:
+        first += [queries.contributions_request(batches[0], window)]
+        first += [queries.upload_log_request(window)]
+    if changes_since is not None:
+        first.append(queries.recent_changes_request(changes_since, str(site.username())))
+    revisions: list[Revision] = []
+    uploads: list[Upload] = []
+    found: list[RecentChange] = []
+    wiki = host_of(site)
+    if first:
+        for answer in run_query(site, queries.together(first)):
+            revisions += queries.read_contributions(answer)
+            uploads += queries.read_uploads(answer, users)
+            found += queries.read_recent_changes(wiki, answer, 0)
+    for batch in batches[1:]:
+        for answer in run_query(site, queries.contributions_request(batch, window)):
+            revisions += queries.read_contributions(answer)
+    changes = page_changes(found) if changes_since is not None else None
+    return _Read(revisions, uploads, changes)
 
 
 def fetch_wiki(
@@ -334,6 +341,7 @@ def fetch_wiki(
     since: datetime | None = None,
     remembered_uploads: Sequence[Upload] = (),
     pages_known_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> WikiRecords:
     """Everything one wiki contributes to a program's figures.
 
@@ -341,35 +349,36 @@ def fetch_wiki(
     what an earlier refresh counted: revisions that vanished since, on pages that are now
     missing, were deleted with their page and keep counting, flagged; revisions that
     vanished from pages that still exist are dropped. Page states the store knows as of
-    ``pages_known_at`` are used again unless the wiki's recent changes since then show a
-    change to that page (only when reading those changes costs fewer requests than asking
-    the states again).
+    ``pages_known_at`` (at most a day before ``now``) are used again unless the wiki's
+    recent changes since then, read in the same requests as the contributions, show a
+    change to that page.
 
     Incremental (``since`` given): only what happened since then (with an overlap) is
     fetched and merged with what was remembered; page states are asked only for the new
     revisions' pages and for remembered pages the recent changes show moved, deleted or
-    edited. An undeletion, a revision deletion or a history merge makes it a full fetch of
-    this wiki: only that is exact then. A few requests, however large the program.
+    edited. After an undeletion, a revision deletion or a history merge those pages'
+    histories are read again; a hidden log entry or a suppressed account makes it a full
+    fetch of this wiki (only that is exact then). A few requests, however large the program.
     """
     remembered_pages = dict(remembered_pages or {})
+    moment = now or datetime.now(UTC)
     if since is not None:
-        changes = changed_pages(site, since - OVERLAP)
-        assert changes is not None  # no budget: always an answer
-        if not changes.recount:
+        recent = Window(max(window.start, since - OVERLAP), window.end)
+        if recent.start > recent.end:
+            recent = Window(window.end, window.end)
+        read = _read_together(site, users, recent, since - OVERLAP)
+        assert read.changes is not None  # asked
+        if not read.changes.recount:
             return _fetch_since(
-                site,
-                users,
-                window,
-                scope,
-                since,
-                remembered,
-                remembered_pages,
-                remembered_uploads,
-                changes,
+                site, users, window, scope, read, remembered, remembered_pages, remembered_uploads
             )
         log.info("%s: log entries or accounts hidden since the last fetch", host_of(site))
         pages_known_at = None
-    revisions = fetch_revisions(site, users, window) if users else []
+    reuse = pages_known_at is not None and moment - pages_known_at <= KNOWN_STATES_FOR
+    reuse = reuse and any(not state.deleted for state in remembered_pages.values())
+    since_known = pages_known_at - SAVE_LAG if reuse and pages_known_at else None
+    read = _read_together(site, users, window, since_known)
+    revisions = read.revisions
     seen = {rev.revid for rev in revisions}
     vanished = [
         rev
@@ -377,7 +386,7 @@ def fetch_wiki(
         if rev.revid not in seen and rev.user in users and rev.timestamp in window
     ]
     wanted_ids = _wanted_pages(revisions, scope) | {rev.pageid for rev in vanished}
-    known = _still_known(site, revisions, wanted_ids, remembered_pages, pages_known_at)
+    known = _still_known(revisions, wanted_ids, remembered_pages, read.changes)
     pages = {pid: known[pid] for pid in wanted_ids if pid in known}
     pages.update(fetch_pages(site, wanted_ids - known.keys(), scope))
     for rev in vanished:
@@ -388,29 +397,23 @@ def fetch_wiki(
                 rev.pageid, old.namespace, old.title, old.redirect, True, old.in_scope
             )
             revisions.append(rev)
-    uploads = fetch_uploads(site, users, window) if users else []
-    return _records(site, revisions, pages, uploads, users)
+    return _records(site, revisions, pages, read.uploads, users)
 
 
 def _still_known(
-    site: APISite,
     revisions: Sequence[Revision],
     wanted: set[int],
     remembered_pages: Mapping[int, PageState],
-    known_at: datetime | None,
+    changes: PageChanges | None,
 ) -> dict[int, PageState]:
     """The remembered page states that still hold: nothing in the recent changes since
     they were read touched the page, and the contributions show it under the same title.
     Deleted pages are always asked again (a page can come back)."""
+    if changes is None:
+        return {}
     candidates = {
         pid: state for pid, state in remembered_pages.items() if pid in wanted and not state.deleted
     }
-    if known_at is None or not candidates:
-        return {}
-    budget = -(-len(candidates) // batch_limit(site))
-    changes = changed_pages(site, known_at - SAVE_LAG, budget)
-    if changes is None:
-        return {}
     moved = {
         rev.pageid
         for rev in revisions
@@ -436,16 +439,14 @@ def _fetch_since(
     users: frozenset[str],
     window: Window,
     scope: Scope,
-    since: datetime,
+    read: _Read,
     remembered: Sequence[Revision],
     remembered_pages: dict[int, PageState],
     remembered_uploads: Sequence[Upload],
-    changes: PageChanges,
 ) -> WikiRecords:
-    recent = Window(max(window.start, since - OVERLAP), window.end)
-    if recent.start > recent.end:
-        recent = Window(window.end, window.end)
-    new = fetch_revisions(site, users, recent) if users else []
+    changes = read.changes
+    assert changes is not None
+    new = read.revisions
     by_id = {rev.revid: rev for rev in remembered if rev.user in users and rev.timestamp in window}
     by_id.update({rev.revid: rev for rev in new})
     rewritten: list[Revision] = []
@@ -475,8 +476,7 @@ def _fetch_since(
             # Moved: the contributions would list it under its new title now.
             by_id[revid] = replace(rev, title=now.title, namespace=now.namespace)
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
-    if users:
-        uploads.update({u.title: u for u in fetch_uploads(site, users, recent)})
+    uploads.update({u.title: u for u in read.uploads})
     revisions = sorted(by_id.values(), key=lambda rev: rev.revid)
     return _records(site, revisions, pages, list(uploads.values()), users)
 

@@ -24,6 +24,20 @@ Params = dict[str, Any]
 Answer = Mapping[str, Any]
 
 
+def together(requests: Sequence[Params]) -> Params:
+    """Several ``list=`` requests as one: their modules' parameters have their own prefixes,
+    and the API continues each module until it is done, so the readers of each take the
+    answers as if they had asked alone."""
+    merged: Params = {}
+    for request in requests:
+        clash = (merged.keys() & request.keys()) - {"list"}
+        if clash:
+            raise ValueError(f"requests share parameters {sorted(clash)}")
+        merged.update({k: v for k, v in request.items() if k != "list"})
+    merged["list"] = "|".join(str(request["list"]) for request in requests)
+    return merged
+
+
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
