@@ -20,7 +20,6 @@ from pywikibot.site import APISite
 
 from bot.core.changes import (
     ChangeBatch,
-    PageChanges,
     RecentChange,
     page_changes,
     revision_of,
@@ -99,7 +98,7 @@ def apply_changes(
     if not programs:
         return FeedResult(refresh=frozenset(refresh))
 
-    states = _page_states(site, store, programs, revisions, pages_changed, wiki)
+    states = _page_states(site, programs, revisions, remembering)
     updated: set[str] = set()
     unchanged: set[str] = set()
     for program in programs:
@@ -120,11 +119,9 @@ def apply_changes(
 
 def _page_states(
     site: APISite,
-    store: Store,
     programs: Sequence[_Program],
     revisions: Sequence[RecentChange],
-    touched: PageChanges,
-    wiki: str,
+    remembering: dict[str, set[int]],
 ) -> dict[str, dict[int, PageState]]:
     """The state now of every page the programs count that the batch touched (their
     participants' new revisions' pages, remembered pages moved, deleted or edited): one
@@ -135,8 +132,7 @@ def _page_states(
     by_revision = fetch_revision_pages(site, [c.revid for c in relevant if c.pageid <= 0])
     pageids = {c.pageid for c in relevant if c.pageid > 0}
     for program in programs:
-        _, pages = store.remembered(program.key, wiki)
-        pageids |= {pid for pid, state in pages.items() if touched.touches(state)}
+        pageids |= remembering.get(program.key, set())
     pageids -= {state.pageid for state in by_revision.values()}
     return {"page": fetch_pages(site, pageids, Scope()), "revision": by_revision}
 

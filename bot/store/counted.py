@@ -95,19 +95,19 @@ class CountedStore(Database):
 
     def programs_remembering(
         self, wiki: str, pageids: Iterable[int], titles: Iterable[str]
-    ) -> set[str]:
-        """The programs whose last count on ``wiki`` included one of these pages."""
+    ) -> dict[str, set[int]]:
+        """The programs whose last count on ``wiki`` included one of these pages (by id or
+        title), with the ids of those pages."""
         table = t.counted_pages
-        found: set[str] = set()
+        found: dict[str, set[int]] = {}
         with self.engine.connect() as conn:
             for column, values in ((table.c.pageid, list(pageids)), (table.c.title, list(titles))):
                 for start in range(0, len(values), 500):
-                    query = (
-                        select(table.c.program)
-                        .distinct()
-                        .where(table.c.wiki == wiki, column.in_(values[start : start + 500]))
+                    query = select(table.c.program, table.c.pageid).where(
+                        table.c.wiki == wiki, column.in_(values[start : start + 500])
                     )
-                    found.update(str(row[0]) for row in conn.execute(query))
+                    for program, pageid in conn.execute(query):
+                        found.setdefault(str(program), set()).add(int(pageid))
         return found
 
     # -- incremental fetching ----------------------------------------------------------
