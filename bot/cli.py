@@ -91,8 +91,10 @@ from bot.jobs.joins import Worker
 from bot.jobs.refresh import Refresher
 from bot.jobs.reports import report_tables
 from bot.jobs.scheduler import Scheduler
+from bot.wiki.changes import PollingFeed
 from bot.wiki.edit import show_diff
 from bot.wiki.sites import host_of
+from bot.wiki.stream import CompositeFeed, StreamFeed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -309,15 +311,29 @@ def _run(options: argparse.Namespace) -> int:
     # Their own steps (each migration's context, each job added) are not the operator's.
     for chatty in ("alembic", "apscheduler.scheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    config = load_bot_config()
+    site = pywikibot.Site()
+    # With [stream] in programs-bot.toml, one EventStreams connection for the wikis it
+    # covers, polling for the others.
+    settings = config.stream
+    stream = StreamFeed(settings.url, settings.covers, site=site) if settings else None
     scheduler = Scheduler(
         open_store(options.db),
-        pywikibot.Site(),
-        config=load_bot_config(),
+        site,
+        config=config,
         stop_page=options.stop_page,
         cadence=Cadence(edit_interval=timedelta(minutes=options.edit_interval)),
+        feed=CompositeFeed(stream, PollingFeed()) if stream is not None else None,
     )
     pywikibot.info(f"scheduler {scheduler.worker_id} running; SIGTERM stops it")
-    scheduler.run_forever(options.interval)
+    if settings is not None and stream is not None:
+        stream.start()
+        pywikibot.info(f"recent changes of {', '.join(settings.hosts)} from {stream.url}")
+    try:
+        scheduler.run_forever(options.interval)
+    finally:
+        if stream is not None:
+            stream.close()
     pywikibot.info("scheduler stopped")
     return EXIT_OK
 

@@ -11,10 +11,15 @@ table turns it on::
     name = "English Wikipedia"   # what pages call the wiki (default: its Wikimedia or site name)
     api_url = "https://programs-bot.toolforge.org"   # the Join API the gadget talks to
     pageviews_url = "https://wikimedia.org/api/rest_v1"   # only for non-Wikimedia hosts
+
+    [stream]    # take the covered wikis' changes from EventStreams instead of polling each
+    url = "https://stream.wikimedia.org/v2/stream/recentchange"   # the default
+    hosts = ["wikipedia.org", "wikidata.org"]   # hosts and parent domains (default: Wikimedia's)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,11 +50,50 @@ class WikiSettings:
     pageviews_url: str | None = None
 
 
+#: Wikimedia's public EventStreams endpoint for the ``recentchange`` stream.
+WIKIMEDIA_STREAM_URL = "https://stream.wikimedia.org/v2/stream/recentchange"
+#: The domains of Wikimedia's public wikis, whose changes that stream carries (private
+#: wikis such as office.wikimedia.org are not in it).
+WIKIMEDIA_DOMAINS = (
+    "wikipedia.org",
+    "wikimedia.org",
+    "wikidata.org",
+    "wiktionary.org",
+    "wikibooks.org",
+    "wikinews.org",
+    "wikiquote.org",
+    "wikisource.org",
+    "wikiversity.org",
+    "wikivoyage.org",
+    "wikifunctions.org",
+    "mediawiki.org",
+)
+_STREAM_KEYS = {"url", "hosts"}
+_STREAM_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Where the changes of the covered wikis come from instead of polling each wiki."""
+
+    url: str = WIKIMEDIA_STREAM_URL
+    #: Host names (``en.wikipedia.org``, ``127.0.0.1:8080``) and parent domains
+    #: (``wikipedia.org`` covers every ``*.wikipedia.org``).
+    hosts: tuple[str, ...] = WIKIMEDIA_DOMAINS
+
+    def covers(self, host: str) -> bool:
+        """Whether the stream carries ``host``'s changes."""
+        host = host.strip().lower()
+        return any(host == entry or host.endswith("." + entry) for entry in self.hosts)
+
+
 @dataclass(frozen=True)
 class BotConfig:
     """Settings of every configured wiki; unlisted wikis get the defaults (all off)."""
 
     wikis: Mapping[str, WikiSettings] = field(default_factory=dict)
+    #: The EventStreams settings, or None to poll every wiki.
+    stream: StreamSettings | None = None
 
     def wiki(self, host: str) -> WikiSettings:
         return self.wikis.get(host.lower(), WikiSettings())
@@ -78,12 +122,33 @@ def _wiki(host: str, data: Any) -> WikiSettings:
     )
 
 
+def _stream(data: Any) -> StreamSettings:
+    if not isinstance(data, Mapping):
+        raise ConfigError("[stream] must be a table")
+    unknown = sorted(set(data) - _STREAM_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]!r} in [stream]")
+    url = data.get("url", WIKIMEDIA_STREAM_URL)
+    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+/\S*$", url.strip()):
+        raise ConfigError("[stream]: url must be an http:// or https:// URL of a stream")
+    hosts = data.get("hosts", WIKIMEDIA_DOMAINS)
+    if not isinstance(hosts, list | tuple) or not hosts:
+        raise ConfigError("[stream]: hosts must be a non-empty list of host names")
+    for host in hosts:
+        if not isinstance(host, str) or not _STREAM_HOST.match(host.strip().lower()):
+            raise ConfigError(f"[stream]: {host!r} in hosts is not a host name")
+    return StreamSettings(url.strip(), tuple(host.strip().lower() for host in hosts))
+
+
 def config_from_mapping(data: Mapping[str, Any]) -> BotConfig:
     """Check a TOML-shaped mapping and build the settings from it."""
-    unknown = sorted(set(data) - {"wikis"})
+    unknown = sorted(set(data) - {"wikis", "stream"})
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r} in the bot's configuration")
     wikis = data.get("wikis", {})
     if not isinstance(wikis, Mapping):
         raise ConfigError("[wikis] must be a table of wiki hosts")
-    return BotConfig({host.lower(): _wiki(host, entry) for host, entry in wikis.items()})
+    return BotConfig(
+        {host.lower(): _wiki(host, entry) for host, entry in wikis.items()},
+        _stream(data["stream"]) if "stream" in data else None,
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .client import ParticipantClient
 from .errors import ApiError, LocalWikiError, MediaWikiMissingError
+from .eventstreams import EventStreamsServer
 from .farm import (
     CONTENT_NAME,
     FARM_NAMES,
@@ -48,6 +49,7 @@ __all__ = [
     "PARTICIPANTS",
     "PROJECT_ROOT",
     "ApiError",
+    "EventStreamsServer",
     "Farm",
     "LocalWiki",
     "LocalWikiError",
