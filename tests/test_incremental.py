@@ -185,6 +185,11 @@ def test_a_repeat_full_recount_asks_only_the_page_states_that_changed(
     assert len([a for a in first if "prop=info&pageids" in a]) == 1  # all three in one request
 
     _, repeat = count_requests(lambda: compute(store, site, full=True))
+    # The account check, the contributions, the upload log (and, where the store knows page
+    # states, the recent changes): one request per wiki.
+    reads = [a for a in repeat if "list=" in a]
+    assert len(reads) == 2, reads
+    assert all("list=users%7Cusercontribs%7Clogevents" in a for a in reads), reads
     assert not [a for a in repeat if "prop=info&pageids" in a], (
         "nothing changed: no page state asked"
     )

@@ -29,6 +29,10 @@ class WikiAccessError(ProgramsBotError):
     """A wiki could not be read or answered with an error."""
 
 
+class InvalidNameError(WikiAccessError):
+    """The wiki refused a request because a name in it cannot be a username (``baduser``)."""
+
+
 class EditRefusedError(ProgramsBotError):
     """The bot may not edit: {{nobots}}, the emergency stop page, or repeated conflicts."""
 

@@ -22,7 +22,7 @@ from bot.core.settings import BotConfig
 from bot.core.wikinames import WikiName, wiki_name
 from bot.store import FetchMark, Store
 from bot.store.counted import Counted
-from bot.wiki.fetch import check_users, fetch_editor_figures, fetch_file_usage, fetch_wiki
+from bot.wiki.fetch import fetch_editor_figures, fetch_file_usage, fetch_wiki
 from bot.wiki.pageviews import source_for, user_agent_with_contact, views_since
 from bot.wiki.sites import host_of, site_for_host, site_name
 
@@ -167,34 +167,42 @@ class ProgramCounter:
                 details.scope.is_everything or previous.fingerprint == fprint
             ):
                 known_at = previous.fetched_until
+            asked = frozenset(listed)
             if mark is not None and mark.fingerprint == fprint:
                 # Same names, window and scope as last time: the accounts found then
                 # still hold (a new account is found by the next full recount).
-                since, existing, bad = mark.fetched_until, mark.existing, mark.invalid
+                since, asked = mark.fetched_until, mark.existing
                 incremental = True
-            else:
-                users = check_users(site, listed)
-                existing, bad = users.existing, users.invalid
-                registrations.append(users.registrations)
-            exists_somewhere |= existing
-            invalid |= bad
+            elif previous is not None:
+                # A name that cannot be a username never becomes one: leave it out at once
+                # (it would fail its whole request).
+                asked = asked - previous.invalid
             remembered, remembered_pages = self.store.remembered(key, wiki)
             remembered_uploads = self.store.remembered_uploads(key, wiki)
             previous_records[wiki] = (wiki, remembered, remembered_pages, remembered_uploads)
-            records.append(
-                fetch_wiki(
-                    site,
-                    existing,
-                    details.window,
-                    details.scope,
-                    remembered,
-                    remembered_pages,
-                    since=since,
-                    remembered_uploads=remembered_uploads if since else (),
-                    pages_known_at=known_at,
-                )
+            fetched, users = fetch_wiki(
+                site,
+                asked,
+                details.window,
+                details.scope,
+                remembered,
+                remembered_pages,
+                since=since,
+                remembered_uploads=remembered_uploads if since else (),
+                pages_known_at=known_at,
+                check=since is None,
             )
-            marks.append((wiki, FetchMark(started, fprint, existing, bad)))
+            if users is not None:
+                existing = users.existing
+                bad = users.invalid | (frozenset(listed) & previous.invalid if previous else set())
+                registrations.append(users.registrations)
+            else:
+                assert mark is not None
+                existing, bad = mark.existing, mark.invalid
+            exists_somewhere |= existing
+            invalid |= bad
+            records.append(fetched)
+            marks.append((wiki, FetchMark(started, fprint, existing, frozenset(bad))))
         if records:
             for name in program.listed:  # never name a private participant
                 if name in invalid:

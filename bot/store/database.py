@@ -259,7 +259,7 @@ def read(conn: Connection, record: type[R], query: Select[Any]) -> list[R]:
         for name, convert in _readers(record)
     ]
     found = []
-    for row in result.tuples():
+    for row in result:
         found.append(
             record(*[row[i] if convert is None else convert(row[i]) for i, convert in places])
         )

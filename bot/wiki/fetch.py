@@ -27,6 +27,7 @@ from bot.core.editors import (
     retention_known,
     retention_moment,
 )
+from bot.core.errors import InvalidNameError
 from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
 from bot.wiki import queries
@@ -290,44 +291,86 @@ KNOWN_STATES_FOR = timedelta(days=1)
 
 @dataclass(frozen=True)
 class _Read:
-    """What the first requests of a fetch brought: contributions, uploads and, when asked,
-    the wiki's recent changes (None: not asked)."""
+    """What the first requests of a fetch brought: contributions, uploads, the account
+    check (None: not asked) and the wiki's recent changes (None: not asked)."""
 
     revisions: list[Revision]
     uploads: list[Upload]
+    check: UserCheck | None
     changes: PageChanges | None
 
 
 def _read_together(
     site: APISite,
-    users: frozenset[str],
+    names: frozenset[str],
     window: Window,
     changes_since: datetime | None,
+    *,
+    check: bool = False,
 ) -> _Read:
-    """The users' contributions over ``window``, the window's upload log and the recent
-    changes since ``changes_since``: the first request carries all three list modules
-    (their continuations run side by side), the other batches of names follow alone."""
-    batches = list(chunks(sorted(users), batch_limit(site)))
-    first: list[Params] = []
-    if batches:
-        first += [queries.contributions_request(batches[0], window)]
-        first += [queries.upload_log_request(window)]
-    if changes_since is not None:
-        first.append(queries.recent_changes_request(changes_since, str(site.username())))
+    """The names' contributions over ``window``, the window's upload log and the recent
+    changes since ``changes_since``, in as few requests as the API allows: each batch of
+    names asks ``list=users`` (with ``check``) and ``list=usercontribs`` together, and the
+    first batch also the two others (their continuations run side by side).
+
+    A name without an account just has no contributions; a name that cannot be a username
+    fails its whole request (``baduser``): that batch is then checked first and asked again
+    without it.
+    """
+    batches = list(chunks(sorted(names), batch_limit(site))) or [[]]
     revisions: list[Revision] = []
     uploads: list[Upload] = []
     found: list[RecentChange] = []
+    existing: set[str] = set()
+    missing: set[str] = set()
+    invalid: set[str] = set()
+    registrations: dict[str, datetime | None] = {}
     wiki = host_of(site)
-    if first:
-        for answer in run_query(site, queries.together(first)):
+    for number, batch in enumerate(batches):
+        asked = queries.as_asked(batch)
+        others: list[Params] = []
+        if number == 0:
+            if names:
+                others.append(queries.upload_log_request(window))
+            if changes_since is not None:
+                others.append(queries.recent_changes_request(changes_since, str(site.username())))
+        modules = []
+        if check and batch:
+            modules.append(queries.users_request(batch, registration=True))
+        if batch:
+            modules.append(queries.contributions_request(batch, window))
+        modules += others
+        if not modules:
+            continue
+        try:
+            answers = list(run_query(site, queries.together(modules)))
+        except InvalidNameError:
+            alone = check_users(site, batch)
+            existing |= alone.existing
+            missing |= alone.missing
+            invalid |= alone.invalid
+            registrations.update(alone.registrations)
+            valid = [name for name in batch if name not in alone.invalid]
+            modules = [queries.contributions_request(valid, window)] if valid else []
+            modules += others
+            answers = list(run_query(site, queries.together(modules))) if modules else []
+        for answer in answers:
+            if check and "users" in answer:
+                checked = queries.read_user_check(answer, asked)
+                existing |= checked.existing
+                missing |= checked.missing
+                invalid |= checked.invalid
+                registrations.update(queries.read_registrations(answer, asked))
             revisions += queries.read_contributions(answer)
-            uploads += queries.read_uploads(answer, users)
+            uploads += queries.read_uploads(answer, names)
             found += queries.read_recent_changes(wiki, answer, 0)
-    for batch in batches[1:]:
-        for answer in run_query(site, queries.contributions_request(batch, window)):
-            revisions += queries.read_contributions(answer)
+    users = None
+    if check:
+        users = UserCheck(
+            frozenset(existing), frozenset(missing), frozenset(invalid), registrations
+        )
     changes = page_changes(found) if changes_since is not None else None
-    return _Read(revisions, uploads, changes)
+    return _Read(revisions, uploads, users, changes)
 
 
 def fetch_wiki(
@@ -342,8 +385,11 @@ def fetch_wiki(
     remembered_uploads: Sequence[Upload] = (),
     pages_known_at: datetime | None = None,
     now: datetime | None = None,
-) -> WikiRecords:
-    """Everything one wiki contributes to a program's figures.
+    check: bool = False,
+) -> tuple[WikiRecords, UserCheck | None]:
+    """Everything one wiki contributes to a program's figures, and with ``check`` (full
+    fetches only) which of ``users`` have an account there: then ``users`` are every
+    listed name, asked in the same requests as the contributions.
 
     Full (``since`` None): every revision of the window is fetched. ``remembered`` holds
     what an earlier refresh counted: revisions that vanished since, on pages that are now
@@ -369,15 +415,18 @@ def fetch_wiki(
         read = _read_together(site, users, recent, since - OVERLAP)
         assert read.changes is not None  # asked
         if not read.changes.recount:
-            return _fetch_since(
+            records = _fetch_since(
                 site, users, window, scope, read, remembered, remembered_pages, remembered_uploads
             )
+            return records, None
         log.info("%s: log entries or accounts hidden since the last fetch", host_of(site))
         pages_known_at = None
     reuse = pages_known_at is not None and moment - pages_known_at <= KNOWN_STATES_FOR
     reuse = reuse and any(not state.deleted for state in remembered_pages.values())
     since_known = pages_known_at - SAVE_LAG if reuse and pages_known_at else None
-    read = _read_together(site, users, window, since_known)
+    read = _read_together(site, users, window, since_known, check=check)
+    if read.check is not None:
+        users = read.check.existing
     revisions = read.revisions
     seen = {rev.revid for rev in revisions}
     vanished = [
@@ -397,7 +446,7 @@ def fetch_wiki(
                 rev.pageid, old.namespace, old.title, old.redirect, True, old.in_scope
             )
             revisions.append(rev)
-    return _records(site, revisions, pages, read.uploads, users)
+    return _records(site, revisions, pages, read.uploads, users), read.check
 
 
 def _still_known(

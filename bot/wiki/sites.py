@@ -12,11 +12,12 @@ from typing import Any
 
 import pywikibot
 from pywikibot import config
+from pywikibot.exceptions import APIError
 from pywikibot.exceptions import Error as PywikibotError
 from pywikibot.family import Family
 from pywikibot.site import APISite
 
-from bot.core.errors import UnknownWikiError, WikiAccessError
+from bot.core.errors import InvalidNameError, UnknownWikiError, WikiAccessError
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
 
@@ -110,6 +111,10 @@ def query_once(site: APISite, params: Mapping[str, Any]) -> tuple[dict[str, Any]
     request = {"action": "query", "formatversion": 2, "continue": "", **params}
     try:
         answer = site.simple_request(**request).submit()
+    except APIError as error:
+        if error.code == "baduser":
+            raise InvalidNameError(f"{host_of(site)}: {error.info}") from error
+        raise WikiAccessError(f"{host_of(site)}: {error}") from error
     except PywikibotError as error:
         raise WikiAccessError(f"{host_of(site)}: {error}") from error
     return answer.get("query", {}), dict(answer.get("continue", {}))
