@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, WikiRecords
 from bot.core.model import Window
@@ -48,30 +48,62 @@ class Outcomes:
 _ArticleKey = tuple[str, int]  # (wiki, pageid)
 
 
-def _count(
-    revisions: Iterable[tuple[str, Revision]],
-    pages: Mapping[_ArticleKey, PageState],
-    uploads: int,
-) -> Counts:
+@dataclass
+class _Tally:
+    """Figures over some revisions, with the articles behind them (mergeable)."""
+
+    edits: int = 0
+    mainspace: int = 0
+    bytes_added: int = 0
+    edited: set[_ArticleKey] = field(default_factory=set)
+    created: set[_ArticleKey] = field(default_factory=set)
+
+    def add(self, other: _Tally) -> None:
+        self.edits += other.edits
+        self.mainspace += other.mainspace
+        self.bytes_added += other.bytes_added
+        self.edited |= other.edited
+        self.created |= other.created
+
+    def counts(self, pages: Mapping[_ArticleKey, PageState], uploads: int) -> Counts:
+        deleted = sum(1 for key in self.edited if pages[key].deleted)
+        return Counts(
+            self.edits,
+            self.mainspace,
+            len(self.edited),
+            len(self.created),
+            self.bytes_added,
+            uploads,
+            deleted,
+        )
+
+
+def _tally(
+    revisions: Iterable[tuple[str, Revision]], pages: Mapping[_ArticleKey, PageState]
+) -> _Tally:
     """Figures over ``(wiki, revision)`` pairs already limited to who, where and when."""
-    edits = mainspace = bytes_added = 0
-    edited: set[_ArticleKey] = set()
-    created: set[_ArticleKey] = set()
+    tally = _Tally()
     for wiki, rev in revisions:
-        edits += 1
+        tally.edits += 1
         if rev.namespace != MAIN_NAMESPACE:
             continue
-        mainspace += 1
-        bytes_added += max(rev.sizediff, 0)
+        tally.mainspace += 1
+        tally.bytes_added += max(rev.sizediff, 0)
         key = (wiki, rev.pageid)
         page = pages.get(key)
         if page is None or page.redirect or page.namespace != MAIN_NAMESPACE:
             continue
-        edited.add(key)
+        tally.edited.add(key)
         if rev.new:
-            created.add(key)
-    deleted = sum(1 for key in edited if pages[key].deleted)
-    return Counts(edits, mainspace, len(edited), len(created), bytes_added, uploads, deleted)
+            tally.created.add(key)
+    return tally
+
+
+def _merged(tallies: Iterable[_Tally]) -> _Tally:
+    merged = _Tally()
+    for tally in tallies:
+        merged.add(tally)
+    return merged
 
 
 def compute_outcomes(
@@ -119,17 +151,28 @@ def compute_outcomes(
             }
         )
 
-    def figures(user: str | None, wiki: str | None) -> Counts:
-        """The figures of one participant or all (None), on one wiki or all (None)."""
-        users = dict.fromkeys(participants) if user is None else (user,)
-        where = wikis if wiki is None else (wiki,)
-        pairs = (pair for u in users for w in where for pair in by_user_wiki.get((u, w), ()))
-        return _count(pairs, pages, uploads(user, wiki))
-
-    per_user_wiki = {(user, wiki): figures(user, wiki) for user in participants for wiki in wikis}
-    per_user = {user: figures(user, None) for user in participants}
-    per_wiki = {wiki: figures(None, wiki) for wiki in wikis}
-    total = figures(None, None)
+    # Each participant's revisions on each wiki are gone through once; the figures over
+    # several participants or wikis merge those (articles as sets: each counted once).
+    tallies = {
+        (user, wiki): _tally(by_user_wiki.get((user, wiki), ()), pages)
+        for user in dict.fromkeys(participants)
+        for wiki in wikis
+    }
+    per_user_wiki = {
+        (user, wiki): tallies[(user, wiki)].counts(pages, uploads(user, wiki))
+        for user in participants
+        for wiki in wikis
+    }
+    per_user = {
+        user: _merged(tallies[(user, wiki)] for wiki in wikis).counts(pages, uploads(user, None))
+        for user in participants
+    }
+    wiki_tallies = {
+        wiki: _merged(tallies[(user, wiki)] for user in dict.fromkeys(participants))
+        for wiki in wikis
+    }
+    per_wiki = {wiki: wiki_tallies[wiki].counts(pages, uploads(None, wiki)) for wiki in wikis}
+    total = _merged(wiki_tallies.values()).counts(pages, uploads(None, None))
     deleted = sorted(
         {
             DeletedArticle(wiki, pages[(wiki, rev.pageid)].title)
