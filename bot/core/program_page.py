@@ -27,8 +27,8 @@ from bot.core.wikitext import (
     broken_calls,
     find_param,
     first_values,
+    for_writing,
     nested,
-    parse_shown,
     read_name,
     read_only,
     set_param,
@@ -304,7 +304,7 @@ def render_program_page(text: str, update: PageUpdate, fmt: PageFormat | None = 
     closes it with {{End of participants table}} after its last row (the one thing it adds
     outside what it owns; the notice says so).
     """
-    code, hidden = parse_shown(text)
+    code, hidden = for_writing(text)
     fmt = fmt or _detect_format(code, PageFormat.details)
     top = list(top_templates(code, fmt))
     start, end = _table_bounds(top, fmt)

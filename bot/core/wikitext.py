@@ -9,8 +9,8 @@ parameter's value, a block of templates); every other byte stays as it was.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
 from html.entities import html5
 
 import mwparserfromhell
@@ -176,12 +176,41 @@ def parse_shown(text: str) -> tuple[Wikicode, str]:
     return mwparserfromhell.parse(text[:hidden], skip_style_tags=True), text[hidden:]
 
 
-@lru_cache(maxsize=2)
+#: The last pages parsed for readers, by text (a refresh reads the same page several times:
+#: its rows, its format, its outcomes; a 10,000-row page takes seconds to parse).
+_TREES: dict[str, tuple[Wikicode, str]] = {}
+_TREES_KEPT = 2
+_TREES_LOCK = threading.Lock()
+
+
 def read_only(text: str) -> tuple[Wikicode, str]:
-    """:func:`parse_shown` for readers that change nothing: a refresh reads the same page
-    several times (its rows, its format, its outcomes), and a 10,000-row page takes seconds
-    to parse. The tree returned must not be changed."""
-    return parse_shown(text)
+    """:func:`parse_shown` for readers that change nothing: parsed once for all of them.
+    The tree returned must not be changed."""
+    with _TREES_LOCK:
+        found = _TREES.get(text)
+    if found is not None:
+        return found
+    parsed = parse_shown(text)
+    with _TREES_LOCK:
+        _TREES[text] = parsed
+        while len(_TREES) > _TREES_KEPT:
+            del _TREES[next(iter(_TREES))]
+    return parsed
+
+
+def forget_parsed() -> None:
+    """Drop the readers' trees (tests count parses from a clean start)."""
+    with _TREES_LOCK:
+        _TREES.clear()
+
+
+def for_writing(text: str) -> tuple[Wikicode, str]:
+    """:func:`parse_shown` for a writer, who may change the tree: the readers' tree of this
+    very text when there is one (it is no longer theirs: the next reader parses again),
+    else a new parse. A refresh that read a page and then writes it parses it once."""
+    with _TREES_LOCK:
+        found = _TREES.pop(text, None)
+    return found if found is not None else parse_shown(text)
 
 
 def top_templates(code: Wikicode, fmt: PageFormat) -> Iterator[tuple[int, str, Template]]:
