@@ -71,6 +71,33 @@ def test_extra_figures_on_a_full_refresh(wikis: Farm, tmp_path: Path) -> None:
         assert current_outcomes_param(text, "pageviews") == "7"
         assert views.request_count == asked
 
+        # A repeat full count asks the usage of the files it knows in its first request on
+        # each wiki, not in requests of its own, and sees a new use.
+        wikis.content.client("Carol").edit("Third user", "[[File:Extras-1.png]]")
+        wikis.content.run_jobs()
+        from pywikibot.comms import http
+
+        sent: list[str] = []
+
+        def hook(response: object, *args: object, **kwargs: object) -> object:
+            request = getattr(response, "request", None)
+            sent.append(f"{getattr(request, 'url', '')} {getattr(request, 'body', '')}")
+            return response
+
+        http.session.hooks["response"].append(hook)
+        try:
+            refresher.refresh(pywikibot.Page(site, TITLE), full=True)
+        finally:
+            http.session.hooks["response"].remove(hook)
+        text = wikis.content.admin_client().get_text(TITLE) or ""
+        used = wikis.content.sql(
+            "SELECT COUNT(DISTINCT il_from) FROM imagelinks JOIN page ON page_id = il_from "
+            "WHERE il_to = 'Extras-1.png' AND page_namespace = 0"
+        )[0][0]
+        assert current_outcomes_param(text, "file_usage") == str(used) == "3"
+        usage = [line for line in sent if "fileusage" in line]
+        assert len(usage) == 2 and all("usercontribs" in line for line in usage), usage
+
 
 def test_a_first_count_writes_every_field_so_the_scheduler_has_nothing_to_add(
     wikis: Farm, tmp_path: Path

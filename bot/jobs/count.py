@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pywikibot.site import APISite
 
-from bot.core.contributions import WikiRecords
+from bot.core.contributions import Upload, WikiRecords
 from bot.core.editors import RETENTION_DELAYS
 from bot.core.errors import ProgramsBotError, UnknownWikiError
 from bot.core.extras import Extras, article_first_days, count_file_usage
@@ -65,19 +65,24 @@ def compute_extras(
     pageview_urls: Mapping[str, str | None] | None = None,
     contact: str = "",
     registrations: Sequence[Mapping[str, datetime | None]] | None = None,
+    known_usage: Mapping[str, Mapping[str, set[str]]] | None = None,
 ) -> Extras | None:
     """The extra figures, or None when a wiki could not answer (they are then left out).
 
-    ``registrations``: per site, in the order of ``sites``, as the account check found them.
+    ``registrations``: per site, in the order of ``sites``, as the account check found them;
+    ``known_usage``: per site, the usage of the files asked already.
     """
     try:
         editors = fetch_editor_figures(
             list(sites.values()), outcomes.participants, window, now, known=registrations
         )
         files = sorted({u.title for r in records for u in r.uploads})
-        usage = {
-            host: fetch_file_usage(site, files) if files else {} for host, site in sites.items()
-        }
+        usage: dict[str, dict[str, set[str]]] = {}
+        for host, site in sites.items():
+            known = (known_usage or {}).get(host, {})
+            missing = [title for title in files if title not in known]
+            found = fetch_file_usage(site, missing) if missing else {}
+            usage[host] = {title: set(known.get(title, found.get(title, set()))) for title in files}
         views: int | None = None
         per_article: dict[tuple[str, str], int] = {}
         agent = user_agent_with_contact(contact) if contact else None
@@ -146,6 +151,10 @@ class ProgramCounter:
         names: dict[str, WikiName] = {}
         registrations: list[Mapping[str, datetime | None]] = []
         previous_records: dict[str, Counted] = {}
+        # The files counted last time: their usage rides along in each wiki's first request
+        # (a file new since then is asked on its own with the extra figures).
+        files = sorted({u.title for host in details.wikis for u in self._uploads_known(key, host)})
+        usage: dict[str, dict[str, set[str]]] = {}
         for host in details.wikis:
             try:
                 site = site_for_host(host)
@@ -180,7 +189,7 @@ class ProgramCounter:
             remembered, remembered_pages = self.store.remembered(key, wiki)
             remembered_uploads = self.store.remembered_uploads(key, wiki)
             previous_records[wiki] = (wiki, remembered, remembered_pages, remembered_uploads)
-            fetched, users = fetch_wiki(
+            fetched = fetch_wiki(
                 site,
                 asked,
                 details.window,
@@ -191,7 +200,10 @@ class ProgramCounter:
                 remembered_uploads=remembered_uploads if since else (),
                 pages_known_at=known_at,
                 check=since is None,
+                files=files if since is None else (),
             )
+            users = fetched.check
+            usage[wiki] = fetched.file_usage
             if users is not None:
                 existing = users.existing
                 bad = users.invalid | (frozenset(listed) & previous.invalid if previous else set())
@@ -201,7 +213,7 @@ class ProgramCounter:
                 existing, bad = mark.existing, mark.invalid
             exists_somewhere |= existing
             invalid |= bad
-            records.append(fetched)
+            records.append(fetched.records)
             marks.append((wiki, FetchMark(started, fprint, existing, frozenset(bad))))
         if records:
             for name in program.listed:  # never name a private participant
@@ -223,6 +235,7 @@ class ProgramCounter:
                 datetime.now(UTC),
                 pageview_urls={h: self.config.wiki(h).pageviews_url for h in sites},
                 registrations=registrations if len(registrations) == len(sites) else None,
+                known_usage=usage,
             )
         return Computation(
             outcomes,
@@ -233,6 +246,11 @@ class ProgramCounter:
             names,
             previous_records,
         )
+
+    def _uploads_known(self, key: str, host: str) -> list[Upload]:
+        """The uploads the store remembers for ``key`` on the wiki named ``host`` (as a
+        program page names it; the store keys wikis by Pywikibot's host)."""
+        return self.store.remembered_uploads(key, host.strip().lower())
 
     def name(self, wiki: str, site: APISite) -> WikiName:
         """What the wiki is called: as configured, else by the rule of bot.core.wikinames

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -298,6 +298,8 @@ class _Read:
     uploads: list[Upload]
     check: UserCheck | None
     changes: PageChanges | None
+    #: Main-namespace pages using each file asked along (by the title as given).
+    file_usage: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _read_together(
@@ -307,6 +309,7 @@ def _read_together(
     changes_since: datetime | None,
     *,
     check: bool = False,
+    files: Sequence[str] = (),
 ) -> _Read:
     """The names' contributions over ``window``, the window's upload log and the recent
     changes since ``changes_since``, in as few requests as the API allows: each batch of
@@ -315,9 +318,14 @@ def _read_together(
 
     A name without an account just has no contributions; a name that cannot be a username
     fails its whole request (``baduser``): that batch is then checked first and asked again
-    without it.
+    without it. ``files``: titles whose usage on this wiki rides along in the first request
+    (as many as one request takes).
     """
-    batches = list(chunks(sorted(names), batch_limit(site))) or [[]]
+    limit = batch_limit(site)
+    batches = list(chunks(sorted(names), limit)) or [[]]
+    files = list(dict.fromkeys(files))[:limit]
+    given = {title: title for title in files}
+    usage: dict[str, set[str]] = {title: set() for title in files}
     revisions: list[Revision] = []
     uploads: list[Upload] = []
     found: list[RecentChange] = []
@@ -334,6 +342,8 @@ def _read_together(
                 others.append(queries.upload_log_request(window))
             if changes_since is not None:
                 others.append(queries.recent_changes_request(changes_since, str(site.username())))
+            if files:
+                others.append(queries.file_usage_request(files))
         modules = []
         if check and batch:
             modules.append(queries.users_request(batch, registration=True))
@@ -364,13 +374,25 @@ def _read_together(
             revisions += queries.read_contributions(answer)
             uploads += queries.read_uploads(answer, names)
             found += queries.read_recent_changes(wiki, answer, 0)
+            if files:
+                queries.read_file_usage(answer, given, usage)
     users = None
     if check:
         users = UserCheck(
             frozenset(existing), frozenset(missing), frozenset(invalid), registrations
         )
     changes = page_changes(found) if changes_since is not None else None
-    return _Read(revisions, uploads, users, changes)
+    return _Read(revisions, uploads, users, changes, usage)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one wiki gave: its records, the account check (full fetches) and the usage of
+    the files asked along (full fetches)."""
+
+    records: WikiRecords
+    check: UserCheck | None = None
+    file_usage: dict[str, set[str]] = field(default_factory=dict)
 
 
 def fetch_wiki(
@@ -386,7 +408,8 @@ def fetch_wiki(
     pages_known_at: datetime | None = None,
     now: datetime | None = None,
     check: bool = False,
-) -> tuple[WikiRecords, UserCheck | None]:
+    files: Sequence[str] = (),
+) -> Fetched:
     """Everything one wiki contributes to a program's figures, and with ``check`` (full
     fetches only) which of ``users`` have an account there: then ``users`` are every
     listed name, asked in the same requests as the contributions.
@@ -418,13 +441,13 @@ def fetch_wiki(
             records = _fetch_since(
                 site, users, window, scope, read, remembered, remembered_pages, remembered_uploads
             )
-            return records, None
+            return Fetched(records)
         log.info("%s: log entries or accounts hidden since the last fetch", host_of(site))
         pages_known_at = None
     reuse = pages_known_at is not None and moment - pages_known_at <= KNOWN_STATES_FOR
     reuse = reuse and any(not state.deleted for state in remembered_pages.values())
     since_known = pages_known_at - SAVE_LAG if reuse and pages_known_at else None
-    read = _read_together(site, users, window, since_known, check=check)
+    read = _read_together(site, users, window, since_known, check=check, files=files)
     if read.check is not None:
         users = read.check.existing
     revisions = read.revisions
@@ -446,7 +469,9 @@ def fetch_wiki(
                 rev.pageid, old.namespace, old.title, old.redirect, True, old.in_scope
             )
             revisions.append(rev)
-    return _records(site, revisions, pages, read.uploads, users), read.check
+    return Fetched(
+        _records(site, revisions, pages, read.uploads, users), read.check, read.file_usage
+    )
 
 
 def _still_known(

@@ -25,16 +25,19 @@ Answer = Mapping[str, Any]
 
 
 def together(requests: Sequence[Params]) -> Params:
-    """Several ``list=`` requests as one: their modules' parameters have their own prefixes,
-    and the API continues each module until it is done, so the readers of each take the
-    answers as if they had asked alone."""
+    """Several requests as one: ``list=`` modules, and ``prop=`` modules of one set of pages
+    (``titles``), have parameters of their own prefixes, and the API continues each module
+    until it is done, so the readers of each take the answers as if they had asked alone."""
     merged: Params = {}
     for request in requests:
-        clash = (merged.keys() & request.keys()) - {"list"}
+        clash = (merged.keys() & request.keys()) - {"list", "prop"}
         if clash:
             raise ValueError(f"requests share parameters {sorted(clash)}")
-        merged.update({k: v for k, v in request.items() if k != "list"})
-    merged["list"] = "|".join(str(request["list"]) for request in requests)
+        merged.update({k: v for k, v in request.items() if k not in ("list", "prop")})
+    for module in ("list", "prop"):
+        names = [str(request[module]) for request in requests if module in request]
+        if names:
+            merged[module] = "|".join(names)
     return merged
 
 
