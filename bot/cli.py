@@ -93,7 +93,7 @@ from bot.jobs.reports import report_tables
 from bot.jobs.scheduler import Scheduler
 from bot.wiki.changes import PollingFeed
 from bot.wiki.edit import show_diff
-from bot.wiki.sites import host_of
+from bot.wiki.sites import home_site, host_of
 from bot.wiki.stream import CompositeFeed, StreamFeed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -201,7 +201,7 @@ def _refresh(options: argparse.Namespace) -> int:
     if bool(options.pages) == bool(options.all):
         pywikibot.error("give either program page titles or --all")
         return EXIT_USAGE
-    site = pywikibot.Site()
+    site = home_site()
     messages = Messages()
     refresher = Refresher(
         open_store(options.db),
@@ -239,7 +239,7 @@ def _refresh(options: argparse.Namespace) -> int:
 
 
 def _report(options: argparse.Namespace) -> int:
-    site = pywikibot.Site()
+    site = home_site()
     title, tables = report_tables(site, options.page, open_store(options.db), load_bot_config())
     if options.format == "json":
         print(tables_as_json(tables, wiki=host_of(site), title=title))
@@ -257,7 +257,7 @@ def _write_csv(tables: dict[str, list[Row]], out: Path, title: str) -> None:
 
 
 def _deploy(options: argparse.Namespace) -> int:
-    site = pywikibot.Site()
+    site = home_site()
     settings = load_bot_config().wiki(host_of(site))
     lang = wiki_language(site, options.lang or settings.language)
     plan = gadget_plan(site, options.api_url or settings.api_url)
@@ -312,7 +312,7 @@ def _run(options: argparse.Namespace) -> int:
     for chatty in ("alembic", "apscheduler.scheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     config = load_bot_config()
-    site = pywikibot.Site()
+    site = home_site()
     # With [stream] in programs-bot.toml, one EventStreams connection for the wikis it
     # covers, polling for the others.
     settings = config.stream

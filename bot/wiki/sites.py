@@ -59,10 +59,8 @@ def family_and_code(host: str) -> tuple[str, str]:
 def site_for_host(host: str, *, login: bool = True) -> APISite:
     """The Pywikibot site serving ``host``; asks nothing of a host Pywikibot does not know.
 
-    With ``login`` (the default) the bot's account, where user-config.py names one, is
-    logged in before the first read: logged in, a request carries 500 names and returns
-    5,000 rows (the bot right) where an anonymous one carries 50 and returns 500, so a run
-    with no session cookie yet would otherwise cost ten times the requests.
+    With ``login`` (the default) the bot's account is logged in before the first read
+    (:func:`log_in`).
     """
     family_name, code = family_and_code(host)
     try:
@@ -74,12 +72,34 @@ def site_for_host(host: str, *, login: bool = True) -> APISite:
         raise WikiAccessError(f"{host} cannot be reached: {error}") from error
     if not isinstance(site, APISite):
         raise UnknownWikiError(f"{host} is not served by the MediaWiki Action API")
-    if login and site.username() and not site.logged_in():
+    return log_in(site) if login else site
+
+
+def home_site() -> APISite:
+    """The wiki of user-config.py's ``family`` and ``mylang``, logged in (see log_in)."""
+    try:
+        site = pywikibot.Site()
+    except (PywikibotError, OSError) as error:
+        raise WikiAccessError(f"the home wiki cannot be reached: {error}") from error
+    if not isinstance(site, APISite):
+        raise UnknownWikiError(f"{site} is not served by the MediaWiki Action API")
+    return log_in(site)
+
+
+def log_in(site: APISite) -> APISite:
+    """Log the bot's account in, where user-config.py names one, before anything is read.
+
+    Logged in, a request carries 500 names and returns 5,000 rows where an anonymous one
+    carries 50 and returns 500. And Pywikibot keeps the site and parameter information it
+    reads in its API cache under the account that read it: read logged in from the start,
+    the next run (logged in by its session cookie) finds them there.
+    """
+    if site.username() and not site.logged_in():
         try:
             site.login()
         except (PywikibotError, OSError) as error:
             raise WikiAccessError(
-                f"{host}: the bot cannot log in as {site.username()} ({error}); "
+                f"{host_of(site)}: the bot cannot log in as {site.username()} ({error}); "
                 "'programs-bot doctor' says what to fix"
             ) from error
     return site
