@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 class FeedResult:
     """What applying one batch did, by page title."""
 
-    #: Figures changed: live report written, page edit pending.
+    #: What they count changed: live report written, page edit pending.
     updated: frozenset[str] = frozenset()
     #: Looked at and found unchanged (or only their marks moved on).
     unchanged: frozenset[str] = frozenset()
@@ -144,7 +144,8 @@ def _apply_one(
     states: dict[str, dict[int, PageState]],
     now: datetime,
 ) -> bool:
-    """Apply the batch to one program; True if its figures changed."""
+    """Apply the batch to one program; True if what it counts changed (its live report is
+    then written and its page edit waits for the cadence)."""
     entry, key, wiki = program.entry, program.key, batch.wiki
     existing = {normalize_title(n) for n in program.marks[wiki].existing}
     remembered, pages = store.remembered(key, wiki)
@@ -174,17 +175,19 @@ def _apply_one(
             new_pages[pid] = state
     revisions = _follow_moves(list(by_id.values()), new_pages)
     before: Counted = (wiki, remembered, pages, uploads_before)
-    records_before = _records(store, program, wiki, before)
     after: Counted = (wiki, revisions, new_pages, uploads)
-    records_after = _records(store, program, wiki, after)
-    listed, private = _listed(store, entry)
-    counted = _counted(listed, program.marks)
-    before_outcomes = compute_outcomes(counted, program.window, records_before)
-    outcomes = compute_outcomes(counted, program.window, records_after)
     mark = replace(program.marks[wiki], fetched_until=batch.complete_until)
     store.remember_refresh(key, [after], [(wiki, mark)], {wiki: before})
-    if outcomes == before_outcomes:
+    # The figures are made of these records alone: unchanged records, unchanged figures.
+    if (
+        {rev.revid: rev for rev in revisions} == {rev.revid: rev for rev in remembered}
+        and new_pages == pages
+        and set(uploads) == set(uploads_before)
+    ):
         return False
+    records_after = _records(store, program, wiki, after)
+    listed, private = _listed(store, entry)
+    outcomes = compute_outcomes(_counted(listed, program.marks), program.window, records_after)
     tables = program_tables(outcomes, records_after, program.window, None, private)
     store.update_schedule(
         entry.wiki,
