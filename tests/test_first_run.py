@@ -263,8 +263,14 @@ def test_programs_bot_migrate_makes_the_schema_then_finds_nothing_to_do(
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout + done.stderr
 
-    assert Store(store_url, migrate=False).pending_migrations() == ["0001", "0002", "0003", "0004"]
-    assert "applied 0001, 0002, 0003, 0004" in migrate()
+    assert Store(store_url, migrate=False).pending_migrations() == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+    ]
+    assert "applied 0001, 0002, 0003, 0004, 0005" in migrate()
     assert Store(store_url, migrate=False).pending_migrations() == []
     assert "nothing to apply" in migrate()
 

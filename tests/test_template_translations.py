@@ -149,6 +149,7 @@ def test_english_mapping_matches_the_bots_page_format() -> None:
         english.outcomes,
         english.outcomes_row,
         english.deleted_article,
+        english.source_participant,
         english.notice,
         english.outcomes_end,
     }

@@ -50,6 +50,8 @@ DETAILS_PARAMS = (
     "templates",
     "articles",
     "count_facilitators",
+    "event_registration",
+    "hashtags",
 )
 
 #: Template (page title without "Template:") -> (organizer-owned params, bot-owned params).
@@ -61,6 +63,7 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Program outcomes": ((), ("computed", "participants", "sentence", *EXTRA_FIELDS)),
     "Program outcomes row": ((), ("wiki", "wiki_name", *OUTCOME_FIELDS)),
     "Program deleted article": ((), ("wiki", "title")),
+    "Program source participant": ((), ("source", "username", *ROW_STATS)),
     "Program notice": ((), ("message",)),
     "End of program outcomes": ((), ()),
 }
@@ -173,6 +176,7 @@ def test_template_names_and_params_match_the_bots_page_format() -> None:
         english.outcomes,
         english.outcomes_row,
         english.deleted_article,
+        english.source_participant,
         english.notice,
         english.outcomes_end,
     }

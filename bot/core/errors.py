@@ -47,3 +47,14 @@ class ConflictError(ProgramsBotError):
 
 class StoreError(ProgramsBotError):
     """The database could not be used."""
+
+
+class EventRegistrationError(ProgramsBotError):
+    """An Event Registration a program names could not be used.
+
+    ``key`` names the notice the page shows (``notice-<key>`` in ``i18n/bot/``).
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key

@@ -43,6 +43,15 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class EventRef:
+    """An Event Registration (Extension:CampaignEvents) as a program page names it: its id
+    on a wiki (by host; empty for the program page's own wiki)."""
+
+    event_id: int
+    wiki: str = ""
+
+
+@dataclass(frozen=True)
 class ProgramDetails:
     """The organizer-owned parameters of {{Program details}}, checked and typed."""
 
@@ -55,6 +64,18 @@ class ProgramDetails:
     campaign: str
     scope: Scope
     count_facilitators: bool
+    #: An Event Registration whose participants count too.
+    event: EventRef | None = None
+    #: Hashtags (without "#", as written) whose edits count, whoever made them.
+    hashtags: tuple[str, ...] = ()
+    #: Written by the Programs & Events Dashboard (its parameters; without ``wikis`` the
+    #: page's own wiki counts).
+    dashboard: bool = False
+
+    @property
+    def has_sources(self) -> bool:
+        """Whether participants come from elsewhere than the page's rows too."""
+        return self.event is not None or bool(self.hashtags)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from bot.core import resources
+from bot.core.dashboard import TEMPLATE_ALIASES
 from bot.core.errors import ConfigError
 from bot.core.titles import normalize_title
 
@@ -49,6 +50,8 @@ DETAILS_PARAMS = frozenset(
         "templates",
         "articles",
         "count_facilitators",
+        "event_registration",
+        "hashtags",
     }
 )
 
@@ -88,6 +91,7 @@ class PageFormat:
     outcomes = "Program outcomes"
     outcomes_row = "Program outcomes row"
     deleted_article = "Program deleted article"
+    source_participant = "Program source participant"
     notice = "Program notice"
     outcomes_end = "End of program outcomes"
     participant_marker = "Participant editor"
@@ -103,7 +107,14 @@ class PageFormat:
     def bot_block_parts(self) -> frozenset[str]:
         """Templates that may only appear inside the bot-owned outcomes block."""
         return frozenset(
-            {self.outcomes, self.outcomes_row, self.deleted_article, self.notice, self.outcomes_end}
+            {
+                self.outcomes,
+                self.outcomes_row,
+                self.deleted_article,
+                self.source_participant,
+                self.notice,
+                self.outcomes_end,
+            }
         )
 
     @property
@@ -156,7 +167,9 @@ class PageFormat:
 
     @cached_property
     def _canonical_names(self) -> dict[str, str]:
-        names = {normalize_title(k): k for k in _KNOWN_PARAMS}
+        # Pages the Programs & Events Dashboard wrote are read in every language.
+        names = {normalize_title(k): v for k, v in TEMPLATE_ALIASES.items()}
+        names.update({normalize_title(k): k for k in _KNOWN_PARAMS})
         names.update({normalize_title(v): k for k, v in self.local_names.items()})
         return names
 
@@ -181,6 +194,7 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     # wiki_name: what the row shows for its wiki (wiki stays the key).
     PageFormat.outcomes_row: frozenset({"wiki", "wiki_name", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
+    PageFormat.source_participant: frozenset({"source", "username", *ROW_STATS}),
     PageFormat.notice: frozenset({"message"}),
     PageFormat.outcomes_end: frozenset(),
     PageFormat.participant_marker: frozenset({"program", "role"}),

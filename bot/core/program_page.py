@@ -16,8 +16,12 @@ from mwparserfromhell.nodes import Template, Text
 from mwparserfromhell.nodes.extras import Parameter
 from mwparserfromhell.wikicode import Wikicode
 
+from bot.core.dashboard import ROW_POSITIONS, row_username
+from bot.core.dashboard import details_values as dashboard_details
 from bot.core.dates import parse_moment
 from bot.core.errors import NotAProgramError
+from bot.core.event_registration import parse_event_ref
+from bot.core.hashtags import parse_hashtags
 from bot.core.model import Notice, ParticipantRow, ProgramDetails, ProgramPage, Scope, Window
 from bot.core.pageformat import ROW_STATS, PageFormat
 from bot.core.titles import normalize_title
@@ -128,7 +132,10 @@ def _row_label(snippet: str) -> str:
 
 def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, list[Notice]]:
     values, unknown = template_values(template, fmt.details, fmt)
-    notices = _unknown(unknown, fmt.details, fmt)
+    from_dashboard, read, dashboard = dashboard_details(template)
+    for name, value in from_dashboard.items():
+        values.setdefault(name, value)
+    notices = _unknown([name for name in unknown if name not in read], fmt.details, fmt)
     window = None
     raw_start, raw_end = values.get("start", ""), values.get("end", "")
     start = parse_moment(raw_start, end_of_day=False) if raw_start else None
@@ -145,7 +152,7 @@ def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, 
             window = Window(start, end)
 
     wikis = _wiki_hosts(values.get("wikis", ""))
-    if not wikis:
+    if not wikis and not dashboard:  # a Dashboard's page counts its own wiki
         notices.append(Notice("no-wikis"))
 
     depth_raw = values.get("category_depth") or "0"
@@ -168,6 +175,16 @@ def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, 
     if registration not in {"open", "closed"}:
         notices.append(Notice("bad-registration", (registration_raw,)))
 
+    event = None
+    event_raw = values.get("event_registration", "")
+    if event_raw:
+        event = parse_event_ref(event_raw)
+        if event is None:
+            notices.append(Notice("bad-event-registration", (event_raw,)))
+
+    hashtags, bad_tags = parse_hashtags(values.get("hashtags", ""))
+    notices.extend(Notice("bad-hashtag", (tag,)) for tag in bad_tags)
+
     details = ProgramDetails(
         name=values.get("name", ""),
         organizer=normalize_title(values.get("organizer", "")),
@@ -185,6 +202,9 @@ def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, 
             articles=title_list(values.get("articles", "")),
         ),
         count_facilitators=count in _YES,
+        event=event,
+        hashtags=hashtags,
+        dashboard=dashboard,
     )
     return details, notices
 
@@ -215,6 +235,9 @@ def parse_program_page(text: str, fmt: PageFormat | None = None) -> ProgramPage:
             continue
         position += 1
         values, unknown = template_values(template, fmt.row, fmt)
+        if "username" not in values:  # as the Programs & Events Dashboard writes rows
+            values["username"] = row_username(template) or ""
+        unknown = [name for name in unknown if name not in ROW_POSITIONS]
         username = read_username(values.get("username", ""), fmt)
         inside = (start_at is None or index > start_at) and (end_at is None or index < end_at)
         if not inside:

@@ -131,8 +131,12 @@ def outcomes_block(
     *,
     program: str,
     names: Mapping[str, WikiName] | None = None,
+    sourced: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}.
+
+    ``sourced``: participants without a row of their own (from an Event Registration or a
+    hashtag), as (source, name): each gets a row of the block with their figures.
 
     ``program`` is what the sentence calls the program (program_label); ``names`` what
     each wiki is called, by host. Each wiki's row keeps its host in ``wiki`` (the key
@@ -155,6 +159,12 @@ def outcomes_block(
             lines.append(template_call(fmt.outcomes_row, [*where, *_figures(counts)], fmt))
         total = [("wiki", fmt.value(TOTAL)), *_figures(outcomes.total)]
         lines.append(template_call(fmt.outcomes_row, total, fmt))
+        for source, name in sourced:
+            found = outcomes.per_user.get(name)
+            strings = found.as_strings() if found else {}
+            figures = [(stat, strings.get(stat, "")) for stat in ROW_STATS]
+            who = [("source", source), ("username", inert(name))]
+            lines.append(template_call(fmt.source_participant, [*who, *figures], fmt))
         for article in outcomes.deleted_articles:
             where = [("wiki", article.wiki), ("title", article.title)]
             lines.append(template_call(fmt.deleted_article, where, fmt))

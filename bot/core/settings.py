@@ -11,6 +11,10 @@ table turns it on::
     name = "English Wikipedia"   # what pages call the wiki (default: its Wikimedia or site name)
     api_url = "https://programs-bot.toolforge.org"   # the Join API the gadget talks to
     pageviews_url = "https://wikimedia.org/api/rest_v1"   # only for non-Wikimedia hosts
+    campaignevents_url = "https://meta.wikimedia.org/w/rest.php/campaignevents/v0"
+                                 # Event Registration's REST API (default: the wiki's own)
+    recent_changes_days = 90     # how long the wiki keeps recent changes ($wgRCMaxAge;
+                                 # default 30 on Wikimedia wikis, 90 elsewhere)
 
     [stream]    # take the covered wikis' changes from EventStreams instead of polling each
     url = "https://stream.wikimedia.org/v2/stream/recentchange"   # the default
@@ -33,6 +37,8 @@ _WIKI_KEYS = {
     "name",
     "api_url",
     "pageviews_url",
+    "campaignevents_url",
+    "recent_changes_days",
 }
 
 
@@ -48,6 +54,11 @@ class WikiSettings:
     api_url: str | None = None
     #: The pageview service (Wikimedia's REST API's base URL); Wikimedia wikis need none.
     pageviews_url: str | None = None
+    #: Event Registration's REST module (default: the wiki's own ``rest.php``).
+    campaignevents_url: str | None = None
+    #: How many days of recent changes the wiki keeps (``$wgRCMaxAge``); None: the default
+    #: (recent_changes_days).
+    recent_changes_days: int | None = None
 
 
 #: Wikimedia's public EventStreams endpoint for the ``recentchange`` stream.
@@ -109,7 +120,7 @@ def _wiki(host: str, data: Any) -> WikiSettings:
     for key in ("user_page_templates", "talk_page_notices"):
         if not isinstance(data.get(key, False), bool):
             raise ConfigError(f"{where}: {key} must be true or false")
-    for key in ("language", "name", "api_url", "pageviews_url"):
+    for key in ("language", "name", "api_url", "pageviews_url", "campaignevents_url"):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
             raise ConfigError(f"{where}: {key} must be a non-empty string")
     return WikiSettings(
@@ -119,7 +130,31 @@ def _wiki(host: str, data: Any) -> WikiSettings:
         name=data["name"].strip() if "name" in data else None,
         api_url=data.get("api_url"),
         pageviews_url=data.get("pageviews_url"),
+        campaignevents_url=data.get("campaignevents_url"),
+        recent_changes_days=_days(where, data.get("recent_changes_days")),
     )
+
+
+def _days(where: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise ConfigError(f"{where}: recent_changes_days must be a whole number of days, 1-3650")
+    return value
+
+
+#: How long MediaWiki keeps recent changes by default ($wgRCMaxAge), and Wikimedia's wikis.
+DEFAULT_RC_DAYS = 90
+WIKIMEDIA_RC_DAYS = 30
+
+
+def recent_changes_days(host: str, settings: WikiSettings) -> int:
+    """How many days of recent changes ``host`` keeps, as configured or by default."""
+    if settings.recent_changes_days is not None:
+        return settings.recent_changes_days
+    host = host.strip().lower()
+    wikimedia = any(host == d or host.endswith("." + d) for d in WIKIMEDIA_DOMAINS)
+    return WIKIMEDIA_RC_DAYS if wikimedia else DEFAULT_RC_DAYS
 
 
 def _stream(data: Any) -> StreamSettings:

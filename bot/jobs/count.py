@@ -6,23 +6,42 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from pywikibot.site import APISite
 
-from bot.core.contributions import Upload, WikiRecords
+from bot.core.contributions import Revision, Upload, WikiRecords
+from bot.core.dates import format_moment
 from bot.core.editors import RETENTION_DELAYS
-from bot.core.errors import ProgramsBotError, UnknownWikiError
+from bot.core.errors import EventRegistrationError, ProgramsBotError, UnknownWikiError
+from bot.core.event_registration import EventParticipants
 from bot.core.extras import Extras, article_first_days, count_file_usage
 from bot.core.metrics import Outcomes, compute_outcomes
-from bot.core.model import Notice, ProgramDetails, ProgramPage, Window
-from bot.core.settings import BotConfig
+from bot.core.model import EventRef, Notice, ProgramDetails, ProgramPage, Window
+from bot.core.renames import (
+    renamed_accounts,
+    to_page_names,
+    to_wiki_names,
+    uploads_to_wiki_names,
+)
+from bot.core.settings import BotConfig, recent_changes_days
 from bot.core.wikinames import WikiName, wiki_name
 from bot.store import FetchMark, Store
 from bot.store.counted import Counted
-from bot.wiki.fetch import fetch_editor_figures, fetch_file_usage, fetch_wiki
+from bot.wiki.event_registration import fetch_event_participants, rest_base
+from bot.wiki.fetch import (
+    Fetched,
+    fetch_editor_figures,
+    fetch_file_usage,
+    fetch_pages,
+    fetch_renames,
+    fetch_tagged_edits,
+    fetch_wiki,
+    merge_fetched,
+)
 from bot.wiki.pageviews import source_for, user_agent_with_contact, views_since
 from bot.wiki.sites import host_of, site_for_host, site_name
 
@@ -46,12 +65,17 @@ class Computation:
     names: Mapping[str, WikiName] = field(default_factory=dict)
     #: Per wiki, what the store held before this count (so that only changes are written).
     previous: Mapping[str, Counted] = field(default_factory=dict)
+    #: Participants without a row, named in the bot's block: (source, name).
+    sourced: tuple[tuple[str, str], ...] = ()
+    #: Participants counted in the totals only, never named (private joins, private
+    #: registrations of the Event Registration).
+    private: tuple[str, ...] = ()
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
     """What an incremental fetch depends on (the listed names, the window, the scope);
     when it changes, the next fetch is full."""
-    parts = [*sorted(users), repr(details.window), repr(details.scope)]
+    parts = [*sorted(users), repr(details.window), repr(details.scope), repr(details.hashtags)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -127,6 +151,7 @@ class ProgramCounter:
         *,
         full: bool = True,
         private: Iterable[str] = (),
+        home: str = "",
     ) -> Computation:
         """Fetch every listed wiki and compute the figures (pure metrics at the end).
 
@@ -134,14 +159,27 @@ class ProgramCounter:
         scope is only asked what happened since (see fetch_wiki). The extra figures are
         asked when every wiki was fetched in full (asked to, or never counted before), so
         a program's first count writes them whichever command made it. ``private``
-        participants count in the totals only: they have no row to write.
+        participants count in the totals only: they have no row to write. ``home``: the
+        program page's wiki (by host), where an Event Registration named by id lives.
         """
         notices = list(program.notices)
         details = program.details
         if details.window is None:
             return Computation(None, tuple(notices), ())
         listed = list(program.listed)
+        private = list(private)
+        sourced: list[tuple[str, str]] = []
+        if details.event is not None:
+            found = self._event_participants(details.event, home, notices)
+            if found is not None:
+                sourced += [("event", name) for name in found.public if name not in listed]
+                private = [*private, *found.private]
+        listed += [name for _, name in sourced]
+        hidden = [name for name in dict.fromkeys(private) if name not in listed]
         listed += [name for name in private if name not in listed]
+        wikis = details.wikis
+        if not wikis and details.dashboard and home:
+            wikis = (home,)  # a page the Programs & Events Dashboard wrote: its own wiki
         exists_somewhere: set[str] = set()
         invalid: set[str] = set()
         records = []
@@ -151,11 +189,12 @@ class ProgramCounter:
         names: dict[str, WikiName] = {}
         registrations: list[Mapping[str, datetime | None]] = []
         previous_records: dict[str, Counted] = {}
+        renamed: dict[str, str] = {}
         # The files counted last time: their usage rides along in each wiki's first request
         # (a file new since then is asked on its own with the extra figures).
-        files = sorted({u.title for host in details.wikis for u in self._uploads_known(key, host)})
+        files = sorted({u.title for host in wikis for u in self._uploads_known(key, host)})
         usage: dict[str, dict[str, set[str]]] = {}
-        for host in details.wikis:
+        for host in wikis:
             try:
                 site = site_for_host(host)
                 sites[host_of(site)] = site
@@ -186,42 +225,90 @@ class ProgramCounter:
                 # A name that cannot be a username never becomes one: leave it out at once
                 # (it would fail its whole request).
                 asked = asked - previous.invalid
+            renames = previous.renames if previous else {}
+            aliases = renamed_accounts(renames, listed)
+            asked |= frozenset(aliases.values())
             remembered, remembered_pages = self.store.remembered(key, wiki)
             remembered_uploads = self.store.remembered_uploads(key, wiki)
             previous_records[wiki] = (wiki, remembered, remembered_pages, remembered_uploads)
-            fetched = fetch_wiki(
+            fetch = partial(
+                fetch_wiki,
                 site,
-                asked,
-                details.window,
-                details.scope,
-                remembered,
-                remembered_pages,
-                since=since,
-                remembered_uploads=remembered_uploads if since else (),
+                window=details.window,
+                scope=details.scope,
+                remembered=to_wiki_names(remembered, aliases),
+                remembered_pages=remembered_pages,
                 pages_known_at=known_at,
+            )
+            fetched = fetch(
+                users=asked,
+                since=since,
+                remembered_uploads=(
+                    uploads_to_wiki_names(remembered_uploads, aliases) if since else ()
+                ),
                 check=since is None,
                 files=files if since is None else (),
             )
+            if fetched.check is not None:
+                fetched, renames = self._follow_renames(site, fetched, fetch, listed, renames)
+                now = fetched.check.existing if fetched.check else frozenset()
+                aliases = {
+                    old: new
+                    for old, new in renamed_accounts(renames, listed).items()
+                    if old not in now and new in now
+                }
             users = fetched.check
             usage[wiki] = fetched.file_usage
             if users is not None:
-                existing = users.existing
+                existing = users.existing | frozenset(aliases)
                 bad = users.invalid | (frozenset(listed) & previous.invalid if previous else set())
-                registrations.append(users.registrations)
+                back = {new: old for old, new in aliases.items()}
+                registrations.append({back.get(n, n): r for n, r in users.registrations.items()})
             else:
                 assert mark is not None
                 existing, bad = mark.existing, mark.invalid
             exists_somewhere |= existing
             invalid |= bad
-            records.append(fetched.records)
-            marks.append((wiki, FetchMark(started, fprint, existing, frozenset(bad))))
+            renamed.update(aliases)
+            wiki_records = to_page_names(fetched.records, aliases)
+            complete_from = None
+            if details.hashtags:
+                same = previous if previous and previous.fingerprint == fprint else None
+                wiki_records, complete_from = self._hashtag_edits(
+                    site, details, wiki_records, listed, remembered, same, started
+                )
+                for user in sorted({rev.user for rev in wiki_records.revisions} - set(listed)):
+                    if ("hashtag", user) not in sourced:
+                        sourced.append(("hashtag", user))
+                if complete_from is not None:
+                    notices.append(
+                        Notice("hashtag-complete-from", (format_moment(complete_from), wiki))
+                    )
+            records.append(wiki_records)
+            marks.append(
+                (
+                    wiki,
+                    FetchMark(
+                        started,
+                        fprint,
+                        existing,
+                        frozenset(bad),
+                        FetchMark.rename_lines(renames),
+                        complete_from,
+                    ),
+                )
+            )
         if records:
-            for name in program.listed:  # never name a private participant
-                if name in invalid:
+            named = [*program.listed, *(name for _, name in sourced)]
+            for name in named:  # never name a private participant
+                if name in renamed:
+                    notices.append(Notice("renamed-user", (name, renamed[name])))
+                elif name in invalid:
                     notices.append(Notice("invalid-user", (name,)))
                 elif name not in exists_somewhere:
                     notices.append(Notice("unknown-user", (name,)))
             counted = [name for name in listed if name in exists_somewhere]
+            counted += [name for source, name in sourced if source == "hashtag"]
         else:
             counted = listed
         outcomes = compute_outcomes(counted, details.window, records)
@@ -245,7 +332,103 @@ class ProgramCounter:
             extras,
             names,
             previous_records,
+            tuple(sourced),
+            tuple(hidden),
         )
+
+    def _hashtag_edits(
+        self,
+        site: APISite,
+        details: ProgramDetails,
+        records: WikiRecords,
+        listed: Sequence[str],
+        remembered: Sequence[Revision],
+        previous: FetchMark | None,
+        now: datetime,
+    ) -> tuple[WikiRecords, datetime | None]:
+        """The wiki's records with every edit of the window whose summary carries one of
+        the program's hashtags, whoever made it (the listed participants' edits are there
+        already), and from when they are complete (None: the whole window).
+
+        They come from the wiki's recent changes, which reach back only so far: an edit
+        older than that is kept as an earlier count found it (those of people not listed,
+        whose only counted edits are tagged ones).
+        """
+        assert details.window is not None
+        days = recent_changes_days(host_of(site), self.config.wiki(host_of(site)))
+        horizon = now - timedelta(days=days)
+        tagged = fetch_tagged_edits(site, details.hashtags, details.window, horizon)
+        names = set(listed)
+        kept = [r for r in remembered if r.timestamp < horizon and r.user not in names]
+        known = {rev.revid for rev in records.revisions}
+        new = [rev for rev in (*kept, *tagged) if rev.revid not in known]
+        missing = {rev.pageid for rev in new} - records.pages.keys()
+        pages = {**records.pages, **fetch_pages(site, missing, details.scope)}
+        revisions = sorted((*records.revisions, *new), key=lambda rev: rev.revid)
+        earlier = previous.complete_from if previous else None
+        complete = min(horizon, earlier) if earlier else horizon
+        return (
+            replace(records, revisions=tuple(revisions), pages=pages),
+            complete if complete > details.window.start else None,
+        )
+
+    def _event_participants(
+        self, ref: EventRef, home: str, notices: list[Notice]
+    ) -> EventParticipants | None:
+        """The participants of the Event Registration the page names; on a failure, a
+        notice (and None: the rows are counted alone)."""
+        host = ref.wiki or home
+        label = str(ref.event_id)
+        try:
+            site = site_for_host(host)
+            base = rest_base(site, self.config.wiki(host_of(site)).campaignevents_url)
+            found = fetch_event_participants(base, ref)
+        except UnknownWikiError as error:
+            log.warning("%s", error)
+            notices.append(Notice("event-wiki-unknown", (label, host)))
+            return None
+        except EventRegistrationError as error:
+            log.warning("Event Registration %s on %s: %s", label, host, error)
+            notices.append(Notice(error.key, (label,)))
+            return None
+        if found.private_hidden:
+            notices.append(Notice("event-private-hidden", (label,)))
+        if found.unnamed:
+            notices.append(Notice("event-unnamed", (label, str(found.unnamed))))
+        return found
+
+    @staticmethod
+    def _follow_renames(
+        site: APISite,
+        fetched: Fetched,
+        fetch: Callable[..., Fetched],
+        listed: Sequence[str],
+        renames: Mapping[str, str],
+    ) -> tuple[Fetched, dict[str, str]]:
+        """After a full fetch: the listed names whose account is missing are looked up in
+        the rename log (once: the finding is remembered), as are renamed accounts missing
+        again (renamed once more); the accounts they became are fetched in one more pass.
+        Returns the merged fetch and every finding (listed name -> name now, or "")."""
+        assert fetched.check is not None
+        missing = fetched.check.missing
+        # A listed name with an account (again: renamed back) is itself.
+        found = {old: new for old, new in renames.items() if old not in fetched.check.existing}
+        ask = [name for name in listed if name in missing and name not in found]
+        ask += [found[n] for n in listed if found.get(n) in missing]
+        if not ask:
+            return fetched, found
+        looked_up = fetch_renames(site, dict.fromkeys(ask))
+        for name in listed:
+            target = found.get(name)
+            if name in looked_up:
+                found[name] = looked_up[name]
+            elif target and target in looked_up and looked_up[target]:
+                found[name] = looked_up[target]
+        asked = fetched.check.existing | missing | fetched.check.invalid
+        new = frozenset(n for n in found.values() if n and n not in asked)
+        if new:
+            fetched = merge_fetched(fetched, fetch(users=new, check=True))
+        return fetched, found
 
     def _uploads_known(self, key: str, host: str) -> list[Upload]:
         """The uploads the store remembers for ``key`` on the wiki named ``host`` (as a

@@ -148,6 +148,8 @@ def _apply_one(
     then written and its page edit waits for the cadence)."""
     entry, key, wiki = program.entry, program.key, batch.wiki
     existing = {normalize_title(n) for n in program.marks[wiki].existing}
+    # A renamed account's work is filed under the name the page lists (as a count does).
+    page_name = {new: old for old, new in program.marks[wiki].renames.items() if new}
     remembered, pages = store.remembered(key, wiki)
     uploads_before = store.remembered_uploads(key, wiki)
     uploads = list(uploads_before)
@@ -156,6 +158,8 @@ def _apply_one(
     for change in batch.changes:
         if change.user not in existing or change.timestamp not in program.window:
             continue
+        if change.user in page_name:
+            change = replace(change, user=page_name[change.user])
         upload = upload_of(change)
         if upload is not None:
             uploads = [u for u in uploads if u.title != upload.title] + [upload]

@@ -82,6 +82,8 @@ class RefreshResult(PageResult):
     program: ProgramPage | None = None
     #: The program's key in the store's counted tables.
     key: str = ""
+    #: Participants counted in the totals only, never to be named.
+    private: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ class Refresher:
             program = parse_program_page(text)
             key = program_key(host, read.pageid or 0)
             private = self.store.private_participants(host, read.title)
-            computation = self.counter.count(program, key, full=full, private=private)
+            computation = self.counter.count(program, key, full=full, private=private, home=host)
             fmt = detect_format(text)
             label = program_label(program, read.title)
             new_text = self._render(text, program, label, computation, fmt)
@@ -168,6 +170,7 @@ class Refresher:
             extras=computation.extras,
             program=counted.program,
             key=counted.key,
+            private=computation.private,
         )
 
     def _render(
@@ -199,6 +202,7 @@ class Refresher:
                 extras,
                 program=label,
                 names=computation.names,
+                sourced=computation.sourced,
             )
 
         # One render: with the new time, unless the old time would leave the page as it is.

@@ -36,7 +36,7 @@ def report_tables(
     host = host_of(site)
     private = store.private_participants(host, page.title())
     counter = ProgramCounter(store, config)
-    computation = counter.count(program, program_key(host, page.pageid), private=private)
+    computation = counter.count(program, program_key(host, page.pageid), private=private, home=host)
     if computation.outcomes is None or program.details.window is None:
         raise NotAProgramError(f"[[{page.title()}]] has no usable dates; see its notices")
     tables = program_tables(
@@ -44,6 +44,6 @@ def report_tables(
         computation.records,
         program.details.window,
         computation.extras,
-        hidden=private,
+        hidden=computation.private,
     )
     return page.title(), tables

@@ -278,10 +278,13 @@ class Scheduler:
             assert program is not None  # a refresh that returns has read its program
             window = program.details.window
             phase = phase_of(window, now)
-            private = self.store.private_participants(entry.wiki, entry.title)
+            private = list(result.private)
             # A program counting every page follows the change feed between full counts;
             # a scoped one is refreshed on its phase's cadence.
-            feed_key = result.key if program.details.scope.is_everything else None
+            # Participants from an Event Registration or a hashtag change outside the
+            # page: such programs are counted by refreshes, not fed.
+            fed = program.details.scope.is_everything and not program.details.has_sources
+            feed_key = result.key if fed else None
             cadence = self.cadence
             if feed_key is not None:
                 cadence = replace(cadence, running=cadence.full_every)

@@ -27,6 +27,22 @@ class FetchMark:
     fingerprint: str
     existing: frozenset[str] = frozenset()
     invalid: frozenset[str] = frozenset()
+    #: Listed names whose account was looked up in the rename log: "old\tnew" (new is
+    #: empty for an account never renamed).
+    renamed: tuple[str, ...] = ()
+    #: From when the program's hashtag edits on the wiki are known (its recent changes
+    #: reached back to then at the first count); None: no hashtags.
+    complete_from: datetime | None = None
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """The rename log's findings: listed name -> its account's name now ("" if never
+        renamed)."""
+        return dict(tuple(line.split("\t", 1)) for line in self.renamed if "\t" in line)  # type: ignore[misc]
+
+    @staticmethod
+    def rename_lines(renames: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(f"{old}\t{new}" for old, new in sorted(renames.items()))
 
 
 class CountedStore(Database):

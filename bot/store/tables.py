@@ -153,6 +153,11 @@ fetch_marks = Table(
     # fingerprint was taken: an incremental refresh need not ask list=users again.
     Column("existing", Text, nullable=True),
     Column("invalid", Text, nullable=True),
+    # Which listed names' accounts were renamed, and to what ("old<TAB>new" per line; an
+    # empty new name: looked up, never renamed), so the rename log is read once per name.
+    Column("renamed", Text, nullable=True),
+    # From when the hashtag edits are known (the wiki's recent changes reach back so far).
+    Column("complete_from", DateTime, nullable=True),
 )
 
 # The scheduler's view of every program and campaign page it knows.

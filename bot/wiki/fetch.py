@@ -30,6 +30,7 @@ from bot.core.editors import (
 from bot.core.errors import InvalidNameError
 from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
+from bot.core.renames import MAX_CHAIN, follow_chain
 from bot.wiki import queries
 from bot.wiki.queries import Params, UserCheck
 from bot.wiki.sites import batch_limit, chunks, host_of, query_once, run_query
@@ -68,6 +69,26 @@ def check_users(site: APISite, names: Sequence[str]) -> UserCheck:
             invalid |= check.invalid
             registrations.update(queries.read_registrations(answer, asked))
     return UserCheck(frozenset(existing), frozenset(missing), frozenset(invalid), registrations)
+
+
+def fetch_renames(site: APISite, names: Iterable[str]) -> dict[str, str]:
+    """Where each of ``names`` was renamed to on ``site``, following chains (A -> B -> C
+    gives C); "" for a name never renamed. One small request per name and step: only names
+    whose account is missing are asked, which is rare."""
+    renamed_to: dict[str, str] = {}
+    found = {}
+    for name in names:
+        step = name
+        for _ in range(MAX_CHAIN):
+            if step in renamed_to:
+                break
+            answer, _ = query_once(site, queries.rename_log_request(step))
+            renamed_to[step] = queries.read_renamed_to(answer, step)
+            if not renamed_to[step]:
+                break
+            step = renamed_to[step]
+        found[name] = follow_chain(name, renamed_to)
+    return found
 
 
 def fetch_registrations(site: APISite, users: Iterable[str]) -> dict[str, datetime | None]:
@@ -393,6 +414,44 @@ class Fetched:
     records: WikiRecords
     check: UserCheck | None = None
     file_usage: dict[str, set[str]] = field(default_factory=dict)
+
+
+def fetch_tagged_edits(
+    site: APISite, tags: Sequence[str], window: Window, since: datetime
+) -> list[Revision]:
+    """The edits on ``site`` from ``since`` (at the earliest the window's start) to now
+    whose summary carries one of ``tags``, from the wiki's recent changes."""
+    start = max(window.start, since)
+    if start > window.end:
+        return []
+    found: list[Revision] = []
+    request = queries.tagged_changes_request(Window(start, window.end), datetime.now(UTC))
+    for answer in run_query(site, request):
+        found += queries.read_tagged_edits(answer, tags)
+    return found
+
+
+def merge_fetched(first: Fetched, second: Fetched) -> Fetched:
+    """Two full fetches of one wiki for different names, as one."""
+    a, b = first.records, second.records
+    revisions = {rev.revid: rev for rev in (*a.revisions, *b.revisions)}
+    records = WikiRecords(
+        a.wiki,
+        tuple(sorted(revisions.values(), key=lambda rev: rev.revid)),
+        {**a.pages, **b.pages},
+        tuple({u.title: u for u in (*a.uploads, *b.uploads)}.values()),
+        a.known_users | b.known_users,
+    )
+    check = first.check
+    if check is not None and second.check is not None:
+        other = second.check
+        check = UserCheck(
+            check.existing | other.existing,
+            (check.missing - other.existing) | other.missing,
+            check.invalid | other.invalid,
+            {**check.registrations, **other.registrations},
+        )
+    return Fetched(records, check, first.file_usage)
 
 
 def fetch_wiki(

@@ -17,6 +17,7 @@ from typing import Any
 from bot.core.changes import RecentChange
 from bot.core.contributions import MAIN_NAMESPACE, Revision, Upload
 from bot.core.dates import format_moment
+from bot.core.hashtags import carries
 from bot.core.model import Window
 from bot.core.titles import normalize_title
 
@@ -98,6 +99,30 @@ def read_registrations(answer: Answer, asked: Mapping[str, str]) -> dict[str, da
         registration = user.get("registration")
         found[asked.get(name, name)] = _time(registration) if registration else None
     return found
+
+
+def rename_log_request(name: str) -> Params:
+    """The renames of one account (``list=logevents``, ``renameuser``): MediaWiki files
+    each under the old name's user page, with ``olduser`` and ``newuser``."""
+    return {
+        "list": "logevents",
+        "letype": "renameuser",
+        "letitle": "User:" + name,
+        "leprop": "title|details|timestamp",
+        "lelimit": "max",
+    }
+
+
+def read_renamed_to(answer: Answer, name: str) -> str:
+    """The name the account ``name`` was last renamed to ("" if never)."""
+    wanted = normalize_title(name)
+    found = [
+        (str(entry.get("timestamp", "")), normalize_title(str(params.get("newuser", ""))))
+        for entry in answer.get("logevents", [])
+        if isinstance(params := entry.get("params"), Mapping)
+        and normalize_title(str(params.get("olduser", ""))) == wanted
+    ]
+    return max(found)[1] if found else ""
 
 
 # -- contributions and uploads ----------------------------------------------------------------
@@ -332,6 +357,46 @@ def recent_changes_request(since: datetime, bot_user: str) -> Params:
         "rctype": "edit|new|log",
         "rclimit": "max",
     }
+
+
+def tagged_changes_request(window: Window, until: datetime) -> Params:
+    """Every edit of the window (up to ``until``) with its summary, oldest first, bots'
+    edits left out (as the Hashtags tool leaves them out): the hashtags are found in the
+    summaries (the API cannot search them)."""
+    return {
+        "list": "recentchanges",
+        "rcstart": format_moment(window.start),
+        "rcend": format_moment(min(window.end, until)),
+        "rcdir": "newer",
+        "rcprop": "user|title|ids|sizes|timestamp|comment",
+        "rctype": "edit|new",
+        "rcshow": "!bot",
+        "rclimit": "max",
+    }
+
+
+def read_tagged_edits(answer: Answer, tags: Sequence[str]) -> list[Revision]:
+    """The edits whose summary carries one of ``tags`` (hidden users and summaries left
+    out: nobody may see who made them or what they say)."""
+    found = []
+    for change in answer.get("recentchanges", []):
+        if change.get("userhidden") or change.get("commenthidden") or "revid" not in change:
+            continue
+        if not carries(str(change.get("comment", "")), tags):
+            continue
+        found.append(
+            Revision(
+                int(change["revid"]),
+                normalize_title(str(change.get("user", ""))),
+                int(change.get("pageid", 0)),
+                int(change.get("ns", 0)),
+                str(change.get("title", "")),
+                _time(str(change["timestamp"])),
+                int(change.get("newlen", 0)) - int(change.get("oldlen", 0)),
+                change.get("type") == "new",
+            )
+        )
+    return found
 
 
 def read_recent_changes(wiki: str, answer: Answer, after_id: int) -> list[RecentChange]:

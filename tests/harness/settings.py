@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Extensions loaded when the MediaWiki package ships them.
-EXTENSIONS = ("ParserFunctions", "Gadgets", "TemplateData")
+EXTENSIONS = ("ParserFunctions", "Gadgets", "TemplateData", "Renameuser")
 #: Upload types accepted besides MediaWiki's defaults (png, gif, jpg, jpeg, webp).
 EXTRA_FILE_EXTENSIONS = ("svg", "pdf", "txt")
 #: $wgObjectCaches key of the store that keeps sessions out of the snapshot (see snapshot.py).

@@ -15,7 +15,7 @@ from typing import Any, Self
 
 from .client import ParticipantClient
 from .errors import LocalWikiError
-from .mediawiki import maintenance_script, run_php
+from .mediawiki import EXTENSIONS_DIR, MAINTENANCE_DIR, maintenance_script, run_php
 from .server import PhpServer
 from .settings import CREATE_USERS_PHP
 from .snapshot import restore_snapshot, take_snapshot
@@ -269,6 +269,19 @@ class LocalWiki:
         self.maintenance("runJobs.php", "--quiet")
 
     # -- accounts --------------------------------------------------------------------------
+
+    def rename_user(self, old: str, new: str, *, performer: str = "Admin") -> None:
+        """Rename an account as a wiki's bureaucrat does, with the script MediaWiki ships
+        (core's since 1.40, Extension:Renameuser's before): its edits, log entry and all."""
+        core = MAINTENANCE_DIR / "renameUser.php"
+        if (MAINTENANCE_DIR.parent / "includes" / "RenameUser").is_dir() and core.is_file():
+            self.maintenance(str(core), old, new, "--performer", performer)
+        else:
+            script = EXTENSIONS_DIR / "Renameuser" / "maintenance" / "renameUser.php"
+            self.maintenance(
+                str(script), "--oldname", old, "--newname", new, "--performer", performer
+            )
+        self.run_jobs()
 
     def create_users(
         self,
