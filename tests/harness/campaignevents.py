@@ -1,7 +1,7 @@
 """A stand-in for Extension:CampaignEvents' REST API (``rest.php/campaignevents/v0``), for
 tests, on loopback, because the extension needs a newer MediaWiki than runs here.
 
-Written against the extension's handlers as of its MediaWiki 1.45-1.47 branches
+Written against the extension's handlers as of its master branch (which needs MediaWiki 1.47)
 (``GetEventRegistrationHandler``, ``ListParticipantsHandler``, ``EventIDParamTrait``) and
 core's REST error bodies (``ResponseFactory``: ``errorKey``, ``messageTranslations``,
 ``httpCode``, ``httpReason``). Serves:
