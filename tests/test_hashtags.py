@@ -179,3 +179,47 @@ def test_the_page_says_from_when_the_count_is_complete(
     complete = datetime.fromisoformat(found[0][0].replace("Z", "+00:00"))
     assert abs(complete - (datetime.now(UTC) - timedelta(days=3))) < timedelta(minutes=5)
     assert result.outcomes is not None and result.outcomes.per_user["Bob"].edits == 1
+
+
+@pytest.mark.wiki
+def test_later_counts_read_only_new_changes_and_keep_what_the_wiki_no_longer_lists(
+    wikis: Farm, participant: Callable[..., Any], refresh: Callable[..., RefreshResult]
+) -> None:
+    import sqlite3
+
+    bob = participant("Bob").edit("Tagged early", "Made with a tag.", "#1Lib1Ref early")
+    participant("Admin").edit(TITLE, _program(wikis, ["Alice"]), "program")
+    first = refresh()
+    assert first.outcomes is not None and first.outcomes.per_user["Bob"].edits == 1
+    # The wiki forgets Bob's edit in its recent changes (as $wgRCMaxAge makes it do).
+    with sqlite3.connect(wikis.content.db_path) as conn:
+        conn.execute("DELETE FROM recentchanges WHERE rc_this_oldid = ?", (bob,))
+    participant("Dave").edit("Tagged later", "Made later with a tag.", "later #1lib1ref")
+    asked: list[str] = []
+
+    def spy(response: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(str(response.request.url) + str(response.request.body or ""))
+        return response
+
+    from pywikibot.comms import http
+
+    http.session.hooks["response"].append(spy)
+    try:
+        second = refresh()
+    finally:
+        http.session.hooks["response"].remove(spy)
+
+    assert second.outcomes is not None
+    expected = _tagged_from_tables(wikis, {"Alice", "Admin"})
+    assert set(expected) == {"Bob", "Dave"}
+    for name, figures in expected.items():
+        counts = second.outcomes.per_user[name]
+        assert (counts.edits, counts.articles_created, counts.bytes_added) == (
+            figures["edits"],
+            figures["articles_created"],
+            figures["bytes"],
+        ), name
+    scans = [url for url in asked if "rcshow=%21bot" in url or "rcshow=!bot" in url]
+    assert scans and all("rcstart" in url for url in scans)
+    window_start = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT00")
+    assert not any(window_start in url for url in scans)  # not from the window's start

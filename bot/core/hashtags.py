@@ -80,6 +80,11 @@ def parse_hashtags(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(tags), tuple(bad)
 
 
+def tag_keys(tags: Iterable[str]) -> frozenset[str]:
+    """The keys of a set of tags, to compare two sets."""
+    return frozenset(tag_key(tag) for tag in tags)
+
+
 def carries(summary: str, tags: Iterable[str]) -> bool:
     """Whether an edit summary carries one of ``tags``."""
     wanted = {tag_key(tag) for tag in tags}

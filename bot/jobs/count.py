@@ -13,12 +13,13 @@ from functools import partial
 
 from pywikibot.site import APISite
 
-from bot.core.contributions import Revision, Upload, WikiRecords
+from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.dates import format_moment
 from bot.core.editors import RETENTION_DELAYS
 from bot.core.errors import EventRegistrationError, ProgramsBotError, UnknownWikiError
 from bot.core.event_registration import EventParticipants
 from bot.core.extras import Extras, article_first_days, count_file_usage
+from bot.core.hashtags import tag_keys
 from bot.core.metrics import Outcomes, compute_outcomes
 from bot.core.model import EventRef, Notice, ProgramDetails, ProgramPage, Window
 from bot.core.renames import (
@@ -33,6 +34,7 @@ from bot.store import FetchMark, Store
 from bot.store.counted import Counted
 from bot.wiki.event_registration import fetch_event_participants, rest_base
 from bot.wiki.fetch import (
+    OVERLAP,
     Fetched,
     fetch_editor_figures,
     fetch_file_usage,
@@ -273,9 +275,15 @@ class ProgramCounter:
             wiki_records = to_page_names(fetched.records, aliases)
             complete_from = None
             if details.hashtags:
-                same = previous if previous and previous.fingerprint == fprint else None
                 wiki_records, complete_from = self._hashtag_edits(
-                    site, details, wiki_records, listed, remembered, same, started
+                    site,
+                    details,
+                    wiki_records,
+                    listed,
+                    remembered,
+                    remembered_pages,
+                    previous,
+                    started,
                 )
                 for user in sorted({rev.user for rev in wiki_records.revisions} - set(listed)):
                     if ("hashtag", user) not in sourced:
@@ -295,6 +303,7 @@ class ProgramCounter:
                         frozenset(bad),
                         FetchMark.rename_lines(renames),
                         complete_from,
+                        details.hashtags,
                     ),
                 )
             )
@@ -343,6 +352,7 @@ class ProgramCounter:
         records: WikiRecords,
         listed: Sequence[str],
         remembered: Sequence[Revision],
+        remembered_pages: Mapping[int, PageState],
         previous: FetchMark | None,
         now: datetime,
     ) -> tuple[WikiRecords, datetime | None]:
@@ -350,22 +360,37 @@ class ProgramCounter:
         the program's hashtags, whoever made it (the listed participants' edits are there
         already), and from when they are complete (None: the whole window).
 
-        They come from the wiki's recent changes, which reach back only so far: an edit
-        older than that is kept as an earlier count found it (those of people not listed,
-        whose only counted edits are tagged ones).
+        They come from the wiki's recent changes: the first count reads them as far back as
+        the wiki keeps them, later counts only since the last one (recent changes only
+        grow); the tagged edits found before, by people who are not listed, are kept as
+        the store remembers them.
         """
         assert details.window is not None
         days = recent_changes_days(host_of(site), self.config.wiki(host_of(site)))
         horizon = now - timedelta(days=days)
-        tagged = fetch_tagged_edits(site, details.hashtags, details.window, horizon)
-        names = set(listed)
-        kept = [r for r in remembered if r.timestamp < horizon and r.user not in names]
+        same_tags = previous is not None and tag_keys(previous.hashtags) == tag_keys(
+            details.hashtags
+        )
+        scan_from, kept = horizon, []
+        if previous is not None and same_tags:
+            scan_from = max(horizon, previous.fetched_until - OVERLAP)
+            # The people who had no row last time: their remembered edits are tagged ones.
+            names = set(listed) | previous.existing
+            kept = [rev for rev in remembered if rev.user not in names]
+        tagged = fetch_tagged_edits(site, details.hashtags, details.window, scan_from)
         known = {rev.revid for rev in records.revisions}
-        new = [rev for rev in (*kept, *tagged) if rev.revid not in known]
-        missing = {rev.pageid for rev in new} - records.pages.keys()
-        pages = {**records.pages, **fetch_pages(site, missing, details.scope)}
-        revisions = sorted((*records.revisions, *new), key=lambda rev: rev.revid)
-        earlier = previous.complete_from if previous else None
+        new = {rev.revid: rev for rev in (*kept, *tagged) if rev.revid not in known}
+        pages = dict(records.pages)
+        wanted = {rev.pageid for rev in new.values()} - pages.keys()
+        if scan_from == horizon:  # a full scan: every page's state asked afresh
+            pages.update(fetch_pages(site, wanted, details.scope))
+        else:
+            found = {pid: remembered_pages[pid] for pid in wanted if pid in remembered_pages}
+            fresh = {rev.pageid for rev in tagged} | (wanted - found.keys())
+            pages.update(found)
+            pages.update(fetch_pages(site, fresh - records.pages.keys(), details.scope))
+        revisions = sorted((*records.revisions, *new.values()), key=lambda rev: rev.revid)
+        earlier = previous.complete_from if previous and same_tags else None
         complete = min(horizon, earlier) if earlier else horizon
         return (
             replace(records, revisions=tuple(revisions), pages=pages),

@@ -33,6 +33,8 @@ class FetchMark:
     #: From when the program's hashtag edits on the wiki are known (its recent changes
     #: reached back to then at the first count); None: no hashtags.
     complete_from: datetime | None = None
+    #: The hashtags the program counted then (their edits are remembered with the others).
+    hashtags: tuple[str, ...] = ()
 
     @property
     def renames(self) -> dict[str, str]:

@@ -158,6 +158,7 @@ fetch_marks = Table(
     Column("renamed", Text, nullable=True),
     # From when the hashtag edits are known (the wiki's recent changes reach back so far).
     Column("complete_from", DateTime, nullable=True),
+    Column("hashtags", Text, nullable=True),
 )
 
 # The scheduler's view of every program and campaign page it knows.

@@ -20,9 +20,11 @@ def upgrade() -> None:
     with op.batch_alter_table("fetch_marks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("renamed", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("complete_from", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("hashtags", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("fetch_marks", schema=None) as batch_op:
+        batch_op.drop_column("hashtags")
         batch_op.drop_column("complete_from")
         batch_op.drop_column("renamed")
