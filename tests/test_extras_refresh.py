@@ -27,6 +27,7 @@ def test_extra_figures_on_a_full_refresh(wikis: Farm, tmp_path: Path) -> None:
     alice = wikis.content.client("Alice")
     alice.edit("Illustrated article", "Text [[File:Extras-1.png]].")
     wikis.content.client("Bob").edit("Other article", "Also [[File:Extras-1.png]].")
+    alice.edit("Other article", "Also [[File:Extras-1.png]], improved by Alice.")
     wikis.content.admin_client().edit(
         TITLE,
         "{{Program details\n"
@@ -38,6 +39,7 @@ def test_extra_figures_on_a_full_refresh(wikis: Farm, tmp_path: Path) -> None:
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
     with PageviewsServer() as views:
         views.set_views(wikis.content.host, "Illustrated article", {today: 7})
+        views.set_views(wikis.content.host, "Other article", {today: 5})
         config = BotConfig({wikis.content.host: WikiSettings(pageviews_url=views.url)})
         store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
         refresher = Refresher(store, config=config)
@@ -61,14 +63,25 @@ def test_extra_figures_on_a_full_refresh(wikis: Farm, tmp_path: Path) -> None:
             "WHERE il_to = 'Extras-1.png' AND page_namespace = 0"
         )[0][0]
         assert param("file_usage") == str(used) == "2"
-        assert param("pageviews") == "7"
+        assert param("pageviews") == "12"
+        # Created (its first revision Alice's, in the wiki's tables) and improved, apart.
+        created = {
+            title
+            for (title,) in wikis.content.sql(
+                "SELECT page_title FROM page JOIN revision ON rev_page = page_id "
+                "JOIN actor ON actor_id = rev_actor WHERE rev_parent_id = 0 "
+                "AND actor_name = 'Alice' AND page_namespace = 0"
+            )
+        }
+        assert created == {"Illustrated_article"}
+        assert (param("pageviews_created"), param("pageviews_improved")) == ("7", "5")
 
         # An incremental refresh keeps them without asking again.
         asked = views.request_count
         alice.append("Illustrated article", " More.")
         refresher.refresh(pywikibot.Page(site, TITLE), full=False)
         text = wikis.content.admin_client().get_text(TITLE) or ""
-        assert current_outcomes_param(text, "pageviews") == "7"
+        assert current_outcomes_param(text, "pageviews") == "12"
         assert views.request_count == asked
 
         # A repeat full count asks the usage of the files it knows in its first request on

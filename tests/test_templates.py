@@ -35,7 +35,15 @@ OUTCOME_FIELDS = (
     "uploads",
     "deleted",
 )
-EXTRA_FIELDS = ("new_editors", "retained_7", "retained_30", "file_usage", "pageviews")
+EXTRA_FIELDS = (
+    "new_editors",
+    "retained_7",
+    "retained_30",
+    "file_usage",
+    "pageviews",
+    "pageviews_created",
+    "pageviews_improved",
+)
 DETAILS_PARAMS = (
     "name",
     "organizer",

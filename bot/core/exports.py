@@ -164,6 +164,8 @@ def _extra_values(extras: Extras) -> list[int | str | None]:
         known(extras.retained_30),
         extras.file_usage,
         extras.pageviews,
+        extras.pageviews_created,
+        extras.pageviews_improved,
     ]
 
 

@@ -17,7 +17,15 @@ from bot.core.model import Window
 
 #: How "not yet known" is written (a value the templates show in words).
 UNKNOWN = "unknown"
-EXTRA_FIELDS = ("new_editors", "retained_7", "retained_30", "file_usage", "pageviews")
+EXTRA_FIELDS = (
+    "new_editors",
+    "retained_7",
+    "retained_30",
+    "file_usage",
+    "pageviews",
+    "pageviews_created",
+    "pageviews_improved",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,10 @@ class Extras:
     #: Who, for the exports: the editor figures, and views per (wiki, article title).
     editors: EditorFigures | None = None
     article_views: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    #: ``pageviews`` split: of the articles the program created (from their creation) and
+    #: of those it improved (from the participants' first edit of each).
+    pageviews_created: int | None = None
+    pageviews_improved: int | None = None
 
     def as_params(self) -> list[tuple[str, str]]:
         """As {{Program outcomes}} parameters; pageviews left out where there are none."""
@@ -43,6 +55,9 @@ class Extras:
         ]
         if self.pageviews is not None:
             params.append(("pageviews", str(self.pageviews)))
+        if self.pageviews_created is not None and self.pageviews_improved is not None:
+            params.append(("pageviews_created", str(self.pageviews_created)))
+            params.append(("pageviews_improved", str(self.pageviews_improved)))
         return params
 
 
@@ -58,6 +73,28 @@ def article_first_days(records: WikiRecords, window: Window) -> dict[str, date]:
             day = rev.timestamp.date()
             first[page.title] = min(first.get(page.title, day), day)
     return first
+
+
+def created_titles(records: WikiRecords, window: Window) -> set[str]:
+    """The counted articles whose first revision is in the records and in the window: the
+    articles the program created (the others it improved)."""
+    created = set()
+    for rev in records.revisions:
+        page = records.pages.get(rev.pageid)
+        if page is None or page.namespace != MAIN_NAMESPACE or page.redirect or page.deleted:
+            continue
+        if rev.new and rev.timestamp in window:
+            created.add(page.title)
+    return created
+
+
+def split_views(
+    views: Mapping[tuple[str, str], int], created: Iterable[tuple[str, str]]
+) -> tuple[int, int]:
+    """Views of the created articles, and of the improved ones (every other counted one)."""
+    made = set(created)
+    of_created = sum(n for key, n in views.items() if key in made)
+    return of_created, sum(views.values()) - of_created
 
 
 def usage_pairs(

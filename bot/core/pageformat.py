@@ -189,6 +189,8 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
             "retained_30",
             "file_usage",
             "pageviews",
+            "pageviews_created",
+            "pageviews_improved",
         }
     ),
     # wiki_name: what the row shows for its wiki (wiki stays the key).

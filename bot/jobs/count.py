@@ -18,7 +18,13 @@ from bot.core.dates import format_moment
 from bot.core.editors import RETENTION_DELAYS
 from bot.core.errors import EventRegistrationError, ProgramsBotError, UnknownWikiError
 from bot.core.event_registration import EventParticipants
-from bot.core.extras import Extras, article_first_days, count_file_usage
+from bot.core.extras import (
+    Extras,
+    article_first_days,
+    count_file_usage,
+    created_titles,
+    split_views,
+)
 from bot.core.hashtags import tag_keys
 from bot.core.metrics import Outcomes, compute_outcomes
 from bot.core.model import EventRef, Notice, ProgramDetails, ProgramPage, Window
@@ -111,6 +117,7 @@ def compute_extras(
             usage[host] = {title: set(known.get(title, found.get(title, set()))) for title in files}
         views: int | None = None
         per_article: dict[tuple[str, str], int] = {}
+        created: set[tuple[str, str]] = set()
         agent = user_agent_with_contact(contact) if contact else None
         for wiki_records in records:
             base = (pageview_urls or {}).get(wiki_records.wiki)
@@ -125,6 +132,8 @@ def compute_extras(
             if counted is not None:
                 views = (views or 0) + sum(counted.values())
                 per_article.update({(wiki_records.wiki, t): n for t, n in counted.items()})
+                wiki = wiki_records.wiki
+                created |= {(wiki, t) for t in created_titles(wiki_records, window)}
     except ProgramsBotError as error:
         log.warning("extra figures left out this time: %s", error)
         return None
@@ -136,6 +145,8 @@ def compute_extras(
         pageviews=views,
         editors=editors,
         article_views=per_article,
+        pageviews_created=split_views(per_article, created)[0] if views is not None else None,
+        pageviews_improved=split_views(per_article, created)[1] if views is not None else None,
     )
 
 
