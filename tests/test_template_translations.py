@@ -150,6 +150,8 @@ def test_english_mapping_matches_the_bots_page_format() -> None:
         english.outcomes_row,
         english.deleted_article,
         english.source_participant,
+        english.activity,
+        english.activity_row,
         english.notice,
         english.outcomes_end,
     }
@@ -420,14 +422,14 @@ def test_german_example_page_renders(wikis: Any) -> None:
     # Programmergebnisse.
     assert tree.find(cls="programs-bot-outcomes-title").text() == "Ergebnisse"
     assert tree.find(cls="programs-bot-outcomes-sentence").text() == (
-        "2 Personen haben an „Frauen in der Wissenschaft \u2013 Edit-a-thon“ teilgenommen. Während"
+        "3 Personen haben an „Frauen in der Wissenschaft \u2013 Edit-a-thon“ teilgenommen. Während"
         " der Veranstaltung machte die Gruppe 12 Bearbeitungen an 3 Artikeln in der"
         " deutschsprachigen Wikipedia und 2 Bearbeitungen in Wikimedia Commons. Die Gruppe"
         " erstellte 1 neuen Artikel in der deutschsprachigen Wikipedia und lud 2 Dateien in"
         " Wikimedia Commons hoch."
     )
     computed = tree.find(cls="programs-bot-computed").text()
-    assert "Berechnet am 25. November 2026, 06:00 (UTC) für 2 gezählte Teilnehmer." in computed
+    assert "Berechnet am 25. November 2026, 06:00 (UTC) für 3 gezählte Teilnehmer." in computed
     outcomes = tree.find("table", "programs-bot-outcomes")
     header, *rows = outcomes.rows()
     assert [c.text() for c in header.cells()] == [
@@ -440,8 +442,12 @@ def test_german_example_page_renders(wikis: Any) -> None:
         "Hochgeladene Dateien",
         "Gelöschte Artikel",
     ]
-    assert len(rows) == 5
-    de, commons, total, deleted, notice = rows
+    assert len(rows) == 9
+    de, commons, total, erin, deleted, activity, first_day, _, notice = rows
+    assert erin.cells()[0].text() == "Erin (Veranstaltungsanmeldung)"
+    assert activity.cells()[0].text().startswith("Aktivität pro Tag")
+    assert first_day.cells()[0].text() == "1. Nov. 2026"
+    assert first_day.cells()[1].text() == "12 Bearbeitungen3 Artikel"
     assert de.cells()[0].find("span").attrs["title"] == "de.wikipedia.org"
     assert [c.text() for c in de.cells()] == [
         "Deutschsprachige Wikipedia",

@@ -72,6 +72,8 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Program outcomes row": ((), ("wiki", "wiki_name", *OUTCOME_FIELDS)),
     "Program deleted article": ((), ("wiki", "title")),
     "Program source participant": ((), ("source", "username", *ROW_STATS)),
+    "Program activity": ((), ("period", "max")),
+    "Program activity row": ((), ("start", "edits", "articles", "max")),
     "Program notice": ((), ("message",)),
     "End of program outcomes": ((), ()),
 }
@@ -185,6 +187,8 @@ def test_template_names_and_params_match_the_bots_page_format() -> None:
         english.outcomes_row,
         english.deleted_article,
         english.source_participant,
+        english.activity,
+        english.activity_row,
         english.notice,
         english.outcomes_end,
     }
@@ -471,7 +475,7 @@ def test_example_program_page_renders(wikis: Any) -> None:
     # Outcomes: sentence, computation time, per-wiki rows, total, deleted article, notice.
     assert tree.find(cls="programs-bot-outcomes-title").text() == "Outcomes"
     assert tree.find(cls="programs-bot-outcomes-sentence").text() == (
-        "2 people joined Women in Science edit-a-thon. During the event the group made 12"
+        "3 people joined Women in Science edit-a-thon. During the event the group made 12"
         " edits to 3 English Wikipedia articles and 2 edits on Wikimedia Commons. The group"
         " created 1 new English Wikipedia article and uploaded 2 files to Wikimedia Commons."
     )
@@ -490,8 +494,8 @@ def test_example_program_page_renders(wikis: Any) -> None:
         "Uploads",
         "Deleted articles",
     ]
-    assert len(rows) == 5
-    en, commons, total, deleted, notice = rows
+    assert len(rows) == 9
+    en, commons, total, erin, deleted, activity, first_day, second_day, notice = rows
     # A wiki is shown by its name, its host in the tooltip.
     assert en.cells()[0].find("span").attrs["title"] == "en.wikipedia.org"
     assert [c.text() for c in en.cells()] == [
@@ -509,6 +513,24 @@ def test_example_program_page_renders(wikis: Any) -> None:
     assert "font-weight:bold" in total.attrs.get("style", "").replace(" ", "")
     assert total.cells()[0].find("b").text() == "Total"
     assert [c.text() for c in total.cells()][1:] == ["14", "10", "3", "1", "4,500", "2", "1"]
+    # A participant without a row (from the Event Registration), with their figures.
+    assert "programs-bot-source-participant" in erin.classes
+    assert erin.cells()[0].text() == "Erin (Event Registration)"
+    assert "User:Erin" in erin.cells()[0].find("a").attrs["href"]
+    # The activity chart: a head with the legend, then a bar per day scaled to the busiest.
+    assert "programs-bot-activity" in activity.classes
+    assert activity.cells()[0].text().startswith("Activity per day")
+    assert "programs-bot-activity-row" in first_day.classes
+    assert first_day.cells()[0].text() == "1 Nov 2026"
+    assert first_day.cells()[1].text() == "12 edits3 articles"  # two lines: two bars
+
+    def widths(row: Element) -> list[str]:
+        styles = [span.attrs.get("style", "") for span in row.cells()[1].iter("span")]
+        found = [re.search(r"(?:^|;)\s*width:\s*([^;]+)", style) for style in styles]
+        return [match[1] for match in found if match]
+
+    assert widths(first_day) == ["80%", "20%"]
+    assert widths(second_day) == ["13.3%", "0%"]
     assert "programs-bot-deleted" in deleted.classes
     (cell,) = deleted.cells()
     assert cell.attrs["colspan"] == "8"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date
 
 from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, WikiRecords
 from bot.core.model import Window
@@ -43,6 +44,8 @@ class Outcomes:
     per_wiki: Mapping[str, Counts]
     total: Counts
     deleted_articles: tuple[DeletedArticle, ...]
+    #: Per day (UTC) with counted edits: (edits, distinct articles edited that day).
+    per_day: Mapping[date, tuple[int, int]] = field(default_factory=dict)
 
 
 _ArticleKey = tuple[str, int]  # (wiki, pageid)
@@ -184,7 +187,31 @@ def compute_outcomes(
         },
         key=lambda d: (d.wiki, d.title),
     )
-    return Outcomes(tuple(participants), per_user, per_user_wiki, per_wiki, total, tuple(deleted))
+    return Outcomes(
+        tuple(participants),
+        per_user,
+        per_user_wiki,
+        per_wiki,
+        total,
+        tuple(deleted),
+        _per_day(counted, pages),
+    )
+
+
+def _per_day(
+    counted: Iterable[tuple[str, Revision]], pages: Mapping[_ArticleKey, PageState]
+) -> dict[date, tuple[int, int]]:
+    """Edits and distinct articles edited per day, by the same rules as the totals."""
+    edits: dict[date, int] = {}
+    articles: dict[date, set[_ArticleKey]] = {}
+    for wiki, rev in counted:
+        day = rev.timestamp.date()
+        edits[day] = edits.get(day, 0) + 1
+        page = pages.get((wiki, rev.pageid))
+        article = page is not None and not page.redirect and page.namespace == MAIN_NAMESPACE
+        if rev.namespace == MAIN_NAMESPACE and article:
+            articles.setdefault(day, set()).add((wiki, rev.pageid))
+    return {day: (n, len(articles.get(day, ()))) for day, n in sorted(edits.items())}
 
 
 def _with_namespace(rev: Revision, page: PageState) -> Revision:

@@ -92,6 +92,8 @@ class PageFormat:
     outcomes_row = "Program outcomes row"
     deleted_article = "Program deleted article"
     source_participant = "Program source participant"
+    activity = "Program activity"
+    activity_row = "Program activity row"
     notice = "Program notice"
     outcomes_end = "End of program outcomes"
     participant_marker = "Participant editor"
@@ -112,6 +114,8 @@ class PageFormat:
                 self.outcomes_row,
                 self.deleted_article,
                 self.source_participant,
+                self.activity,
+                self.activity_row,
                 self.notice,
                 self.outcomes_end,
             }
@@ -197,6 +201,8 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.outcomes_row: frozenset({"wiki", "wiki_name", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
     PageFormat.source_participant: frozenset({"source", "username", *ROW_STATS}),
+    PageFormat.activity: frozenset({"period", "max"}),
+    PageFormat.activity_row: frozenset({"start", "edits", "articles", "max"}),
     PageFormat.notice: frozenset({"message"}),
     PageFormat.outcomes_end: frozenset(),
     PageFormat.participant_marker: frozenset({"program", "role"}),

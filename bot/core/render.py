@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.core.activity import activity_bars
 from bot.core.campaign import CampaignOutcomes
 from bot.core.messages import Messages, inert, nowiki
 from bot.core.metrics import Counts, Outcomes
-from bot.core.model import Notice, ProgramPage
+from bot.core.model import Notice, ProgramPage, Window
 from bot.core.pageformat import (
     CAMPAIGN_ROW_FIGURES,
     ENGLISH,
@@ -132,11 +133,13 @@ def outcomes_block(
     program: str,
     names: Mapping[str, WikiName] | None = None,
     sourced: Sequence[tuple[str, str]] = (),
+    window: Window | None = None,
 ) -> str:
     """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}.
 
     ``sourced``: participants without a row of their own (from an Event Registration or a
-    hashtag), as (source, name): each gets a row of the block with their figures.
+    hashtag), as (source, name): each gets a row of the block with their figures. With the
+    ``window``, the block draws the program's activity (bot.core.activity).
 
     ``program`` is what the sentence calls the program (program_label); ``names`` what
     each wiki is called, by host. Each wiki's row keeps its host in ``wiki`` (the key
@@ -168,9 +171,26 @@ def outcomes_block(
         for article in outcomes.deleted_articles:
             where = [("wiki", article.wiki), ("title", article.title)]
             lines.append(template_call(fmt.deleted_article, where, fmt))
+        if window is not None:
+            lines += _activity_lines(outcomes, window, fmt)
     lines += _notice_lines(fmt.notice, notices, messages, fmt)
     lines.append(template_call(fmt.outcomes_end, [], fmt))
     return "\n".join(lines)
+
+
+def _activity_lines(outcomes: Outcomes, window: Window, fmt: PageFormat) -> list[str]:
+    """The activity chart: a header, then a bar per day or week (scaled to the busiest)."""
+    period, bars = activity_bars(outcomes.per_day, window)
+    if not bars:
+        return []
+    top = str(max(bar.edits for bar in bars))
+    lines = [template_call(fmt.activity, [("period", period), ("max", top)], fmt)]
+    for bar in bars:
+        figures = [("edits", str(bar.edits)), ("articles", str(bar.articles)), ("max", top)]
+        lines.append(
+            template_call(fmt.activity_row, [("start", bar.start.isoformat()), *figures], fmt)
+        )
+    return lines
 
 
 def page_update(

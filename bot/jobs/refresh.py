@@ -203,6 +203,7 @@ class Refresher:
                 program=label,
                 names=computation.names,
                 sourced=computation.sourced,
+                window=program.details.window,
             )
 
         # One render: with the new time, unless the old time would leave the page as it is.
