@@ -150,6 +150,7 @@ def test_english_mapping_matches_the_bots_page_format() -> None:
         english.outcomes_row,
         english.deleted_article,
         english.source_participant,
+        english.goal,
         english.activity,
         english.activity_row,
         english.notice,
@@ -442,8 +443,9 @@ def test_german_example_page_renders(wikis: Any) -> None:
         "Hochgeladene Dateien",
         "Gelöschte Artikel",
     ]
-    assert len(rows) == 9
-    de, commons, total, erin, deleted, activity, first_day, _, notice = rows
+    assert len(rows) == 11
+    de, commons, total, goal, _, erin, deleted, activity, first_day, _, notice = rows
+    assert goal.cells()[0].text() == "Ziel: erstellte Artikel1 von 5 (20%)"
     assert erin.cells()[0].text() == "Erin (Veranstaltungsanmeldung)"
     assert activity.cells()[0].text().startswith("Aktivität pro Tag")
     assert first_day.cells()[0].text() == "1. Nov. 2026"

@@ -60,6 +60,7 @@ DETAILS_PARAMS = (
     "count_facilitators",
     "event_registration",
     "hashtags",
+    "goals",
 )
 
 #: Template (page title without "Template:") -> (organizer-owned params, bot-owned params).
@@ -72,6 +73,7 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Program outcomes row": ((), ("wiki", "wiki_name", *OUTCOME_FIELDS)),
     "Program deleted article": ((), ("wiki", "title")),
     "Program source participant": ((), ("source", "username", *ROW_STATS)),
+    "Program goal": ((), ("goal", "target", "reached")),
     "Program activity": ((), ("period", "max")),
     "Program activity row": ((), ("start", "edits", "articles", "max")),
     "Program notice": ((), ("message",)),
@@ -187,6 +189,7 @@ def test_template_names_and_params_match_the_bots_page_format() -> None:
         english.outcomes_row,
         english.deleted_article,
         english.source_participant,
+        english.goal,
         english.activity,
         english.activity_row,
         english.notice,
@@ -494,8 +497,14 @@ def test_example_program_page_renders(wikis: Any) -> None:
         "Uploads",
         "Deleted articles",
     ]
-    assert len(rows) == 9
-    en, commons, total, erin, deleted, activity, first_day, second_day, notice = rows
+    assert len(rows) == 11
+    en, commons, total, goal, _, erin, deleted, activity, first_day, second_day, notice = rows
+    # A goal: the figure, a bar filled to the share reached, and the numbers.
+    assert "programs-bot-goal" in goal.classes
+    assert goal.cells()[0].text() == "Goal: articles created1 of 5 (20%)"
+    styles = [span.attrs.get("style", "") for span in goal.cells()[0].iter("span")]
+    bar = [style for style in styles if "3366cc" in style]
+    assert len(bar) == 1 and "width:20%" in bar[0]
     # A wiki is shown by its name, its host in the tooltip.
     assert en.cells()[0].find("span").attrs["title"] == "en.wikipedia.org"
     assert [c.text() for c in en.cells()] == [

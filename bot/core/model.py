@@ -68,6 +68,8 @@ class ProgramDetails:
     event: EventRef | None = None
     #: Hashtags (without "#", as written) whose edits count, whoever made them.
     hashtags: tuple[str, ...] = ()
+    #: Goals: (figure, target), in the order written (bot.core.goals).
+    goals: tuple[tuple[str, int], ...] = ()
     #: Written by the Programs & Events Dashboard (its parameters; without ``wikis`` the
     #: page's own wiki counts).
     dashboard: bool = False

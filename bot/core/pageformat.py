@@ -52,6 +52,7 @@ DETAILS_PARAMS = frozenset(
         "count_facilitators",
         "event_registration",
         "hashtags",
+        "goals",
     }
 )
 
@@ -92,6 +93,7 @@ class PageFormat:
     outcomes_row = "Program outcomes row"
     deleted_article = "Program deleted article"
     source_participant = "Program source participant"
+    goal = "Program goal"
     activity = "Program activity"
     activity_row = "Program activity row"
     notice = "Program notice"
@@ -114,6 +116,7 @@ class PageFormat:
                 self.outcomes_row,
                 self.deleted_article,
                 self.source_participant,
+                self.goal,
                 self.activity,
                 self.activity_row,
                 self.notice,
@@ -201,6 +204,7 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.outcomes_row: frozenset({"wiki", "wiki_name", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
     PageFormat.source_participant: frozenset({"source", "username", *ROW_STATS}),
+    PageFormat.goal: frozenset({"goal", "target", "reached"}),
     PageFormat.activity: frozenset({"period", "max"}),
     PageFormat.activity_row: frozenset({"start", "edits", "articles", "max"}),
     PageFormat.notice: frozenset({"message"}),

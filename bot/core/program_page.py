@@ -21,6 +21,7 @@ from bot.core.dashboard import details_values as dashboard_details
 from bot.core.dates import parse_moment
 from bot.core.errors import NotAProgramError
 from bot.core.event_registration import parse_event_ref
+from bot.core.goals import parse_goals
 from bot.core.hashtags import parse_hashtags
 from bot.core.model import Notice, ParticipantRow, ProgramDetails, ProgramPage, Scope, Window
 from bot.core.pageformat import ROW_STATS, PageFormat
@@ -182,6 +183,8 @@ def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, 
         if event is None:
             notices.append(Notice("bad-event-registration", (event_raw,)))
 
+    goals, bad_goals = parse_goals(values.get("goals", ""))
+    notices.extend(Notice("bad-goal", (goal,)) for goal in bad_goals)
     hashtags, bad_tags = parse_hashtags(values.get("hashtags", ""))
     notices.extend(Notice("bad-hashtag", (tag,)) for tag in bad_tags)
 
@@ -205,6 +208,7 @@ def _read_details(template: Template, fmt: PageFormat) -> tuple[ProgramDetails, 
         event=event,
         hashtags=hashtags,
         dashboard=dashboard,
+        goals=goals,
     )
     return details, notices
 

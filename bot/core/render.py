@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.core.activity import activity_bars
 from bot.core.campaign import CampaignOutcomes
+from bot.core.goals import progress
 from bot.core.messages import Messages, inert, nowiki
 from bot.core.metrics import Counts, Outcomes
 from bot.core.model import Notice, ProgramPage, Window
@@ -134,12 +135,14 @@ def outcomes_block(
     names: Mapping[str, WikiName] | None = None,
     sourced: Sequence[tuple[str, str]] = (),
     window: Window | None = None,
+    goals: Sequence[tuple[str, int]] = (),
 ) -> str:
     """The bot-owned block, from {{Program outcomes}} to {{End of program outcomes}}.
 
     ``sourced``: participants without a row of their own (from an Event Registration or a
     hashtag), as (source, name): each gets a row of the block with their figures. With the
-    ``window``, the block draws the program's activity (bot.core.activity).
+    ``window``, the block draws the program's activity (bot.core.activity); each of the
+    ``goals`` gets a row with how far the figures (these and ``extras``) have come.
 
     ``program`` is what the sentence calls the program (program_label); ``names`` what
     each wiki is called, by host. Each wiki's row keeps its host in ``wiki`` (the key
@@ -162,6 +165,13 @@ def outcomes_block(
             lines.append(template_call(fmt.outcomes_row, [*where, *_figures(counts)], fmt))
         total = [("wiki", fmt.value(TOTAL)), *_figures(outcomes.total)]
         lines.append(template_call(fmt.outcomes_row, total, fmt))
+        reached: dict[str, int | None] = {"participants": len(outcomes.participants)}
+        reached.update({k: int(v) for k, v in _figures(outcomes.total)})
+        reached.update({k: int(v) for k, v in extras if v.isdigit()})
+        for figure, target, value in progress(tuple(goals), reached):
+            done = [("reached", str(value))] if value is not None else []
+            call = [("goal", figure), ("target", str(target)), *done]
+            lines.append(template_call(fmt.goal, call, fmt))
         for source, name in sourced:
             found = outcomes.per_user.get(name)
             strings = found.as_strings() if found else {}

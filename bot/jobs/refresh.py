@@ -204,6 +204,7 @@ class Refresher:
                 names=computation.names,
                 sourced=computation.sourced,
                 window=program.details.window,
+                goals=program.details.goals,
             )
 
         # One render: with the new time, unless the old time would leave the page as it is.
