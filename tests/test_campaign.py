@@ -7,6 +7,7 @@ local wikis, then the campaign page, and compare its totals with the wikis' own 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -372,11 +373,19 @@ def test_the_block() -> None:
         "{{Campaign program row|program=total|participants=3|edits=8|articles_edited=5"
         "|articles_created=4|bytes_added=252|uploads=2}}",
     ]
+    # The campaign's activity: every program's edits, each once, in a 7-column table.
+    chart = [line for line in lines if line.startswith("{{Program activity")]
+    assert lines[4 : 4 + len(chart)] == chart and len(chart) >= 2
+    assert chart[0].startswith("{{Program activity|period=day|max=")
+    assert all(line.endswith("|columns=7}}") for line in chart)
+    edits = [re.search(r"\|edits=([0-9]+)", line) for line in chart[1:]]
+    assert sum(int(found[1]) for found in edits if found) == 8  # the campaign's total edits
     # Values from the page are made inert.
-    assert lines[4].startswith("{{Campaign notice|message=")
-    assert "<nowiki>&lt;b>soon&lt;/b></nowiki>" in lines[4]
-    assert lines[5] == "{{End of campaign programs}}"
-    assert len(lines) == 6
+    notice = lines[4 + len(chart)]
+    assert notice.startswith("{{Campaign notice|message=")
+    assert "<nowiki>&lt;b>soon&lt;/b></nowiki>" in notice
+    assert lines[5 + len(chart)] == "{{End of campaign programs}}"
+    assert len(lines) == 6 + len(chart)
 
 
 def test_a_german_campaign_page_speaks_german() -> None:

@@ -74,8 +74,8 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Program deleted article": ((), ("wiki", "title")),
     "Program source participant": ((), ("source", "username", *ROW_STATS)),
     "Program goal": ((), ("goal", "target", "reached")),
-    "Program activity": ((), ("period", "max")),
-    "Program activity row": ((), ("start", "edits", "articles", "max")),
+    "Program activity": ((), ("period", "max", "columns")),
+    "Program activity row": ((), ("start", "edits", "articles", "max", "columns")),
     "Program notice": ((), ("message",)),
     "End of program outcomes": ((), ()),
 }

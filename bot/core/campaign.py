@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.dates import format_moment
@@ -51,6 +52,10 @@ class CampaignOutcomes:
     per_wiki: Mapping[str, Counts] = field(default_factory=dict)
     deleted_articles: tuple[DeletedArticle, ...] = ()
     notices: tuple[Notice, ...] = ()
+    #: The activity of all programs together (each revision once), and the span of their
+    #: windows, for the chart.
+    per_day: Mapping[date, tuple[int, int]] = field(default_factory=dict)
+    window: Window | None = None
 
     @property
     def counted_programs(self) -> int:
@@ -148,4 +153,6 @@ def campaign_outcomes(
         total.per_wiki,
         total.deleted_articles,
         tuple(notices),
+        total.per_day,
+        everything,
     )

@@ -128,7 +128,14 @@ class PageFormat:
     def campaign_block_parts(self) -> frozenset[str]:
         """Templates that make up the bot-owned block of a campaign page."""
         return frozenset(
-            {self.campaign_programs, self.campaign_row, self.campaign_notice, self.campaign_end}
+            {
+                self.campaign_programs,
+                self.campaign_row,
+                self.activity,
+                self.activity_row,
+                self.campaign_notice,
+                self.campaign_end,
+            }
         )
 
     def name(self, template: str) -> str:
@@ -205,8 +212,8 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
     PageFormat.source_participant: frozenset({"source", "username", *ROW_STATS}),
     PageFormat.goal: frozenset({"goal", "target", "reached"}),
-    PageFormat.activity: frozenset({"period", "max"}),
-    PageFormat.activity_row: frozenset({"start", "edits", "articles", "max"}),
+    PageFormat.activity: frozenset({"period", "max", "columns"}),
+    PageFormat.activity_row: frozenset({"start", "edits", "articles", "max", "columns"}),
     PageFormat.notice: frozenset({"message"}),
     PageFormat.outcomes_end: frozenset(),
     PageFormat.participant_marker: frozenset({"program", "role"}),

@@ -4,6 +4,7 @@ of program and campaign pages, notices, and the edit summaries recent changes sh
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from bot.core.activity import activity_bars
 from bot.core.campaign import CampaignOutcomes
@@ -182,21 +183,26 @@ def outcomes_block(
             where = [("wiki", article.wiki), ("title", article.title)]
             lines.append(template_call(fmt.deleted_article, where, fmt))
         if window is not None:
-            lines += _activity_lines(outcomes, window, fmt)
+            lines += _activity_lines(outcomes.per_day, window, fmt)
     lines += _notice_lines(fmt.notice, notices, messages, fmt)
     lines.append(template_call(fmt.outcomes_end, [], fmt))
     return "\n".join(lines)
 
 
-def _activity_lines(outcomes: Outcomes, window: Window, fmt: PageFormat) -> list[str]:
-    """The activity chart: a header, then a bar per day or week (scaled to the busiest)."""
-    period, bars = activity_bars(outcomes.per_day, window)
+def _activity_lines(
+    per_day: Mapping[date, tuple[int, int]], window: Window, fmt: PageFormat, columns: int = 8
+) -> list[str]:
+    """The activity chart: a header, then a bar per day or week (scaled to the busiest);
+    ``columns``: the table's width (a campaign's table has 7)."""
+    period, bars = activity_bars(per_day, window)
     if not bars:
         return []
     top = str(max(bar.edits for bar in bars))
-    lines = [template_call(fmt.activity, [("period", period), ("max", top)], fmt)]
+    width = [("columns", str(columns))] if columns != 8 else []
+    lines = [template_call(fmt.activity, [("period", period), ("max", top), *width], fmt)]
     for bar in bars:
         figures = [("edits", str(bar.edits)), ("articles", str(bar.articles)), ("max", top)]
+        figures += width
         lines.append(
             template_call(fmt.activity_row, [("start", bar.start.isoformat()), *figures], fmt)
         )
@@ -300,6 +306,8 @@ def campaign_block(
         *_campaign_figures(len(outcomes.participants), outcomes.total),
     ]
     lines.append(template_call(fmt.campaign_row, total, fmt))
+    if outcomes.window is not None:
+        lines += _activity_lines(outcomes.per_day, outcomes.window, fmt, columns=7)
     lines += _notice_lines(fmt.campaign_notice, (*notices, *outcomes.notices), messages, fmt)
     lines.append(template_call(fmt.campaign_end, [], fmt))
     return "\n".join(lines)
