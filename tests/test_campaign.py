@@ -709,7 +709,7 @@ def test_campaign_templates_render(wikis: Any) -> None:
     assert "for 3 distinct participants" in tree.find(cls="programs-bot-computed").text()
     table = tree.find("table", "programs-bot-campaign-programs")
     assert "sortable" in table.classes
-    header, a, b, total, notice = table.rows()
+    header, a, b, total, *chart, notice = table.rows()
     assert [c.text() for c in header.cells()] == [
         "Program",
         "Participants",
@@ -727,6 +727,11 @@ def test_campaign_templates_render(wikis: Any) -> None:
     assert [c.text() for c in total.cells()][1:] == ["3", "8", "5", "4", "252", "2"]
     (cell,) = notice.cells()
     assert cell.attrs["colspan"] == "7" and "A note." in cell.text()
+    # The activity chart fits the 7 columns and stays below the programs when sorted.
+    head, *bars = chart
+    assert head.cells()[0].attrs["colspan"] == "7" and bars
+    assert all(len(bar.cells()) == 2 and bar.cells()[1].attrs["colspan"] == "6" for bar in bars)
+    assert all("sortbottom" in row.classes for row in chart)
 
     # Without dates the box has no dates row; a bad date is shown as written, marked.
     parsed = parse(
@@ -747,8 +752,9 @@ def test_campaign_templates_render(wikis: Any) -> None:
     assert_no_errors(parsed["text"])
     assert categories(parsed) == {"Kampagnen"}
     tree = html_tree(parsed["text"])
-    header, _a, _b, total = tree.find("table", "programs-bot-campaign-programs").rows()
+    header, _a, _b, total, head, *_ = tree.find("table", "programs-bot-campaign-programs").rows()
     assert header.cells()[0].text() == "Programm"
+    assert head.cells()[0].text().startswith("Aktivität pro Tag")
     assert total.cells()[0].find("b").text() == "Gesamt"
     box = tree.find("table", "programs-bot-campaign-details")
     assert "1. November 2026" in box.text() and "kein Enddatum" in box.text()
