@@ -17,6 +17,7 @@ from typing import Any
 from bot.core import resources
 from bot.core.dashboard import TEMPLATE_ALIASES
 from bot.core.errors import ConfigError
+from bot.core.extras import EXTRA_FIELDS
 from bot.core.titles import normalize_title
 
 TRANSLATIONS_DIR = resources.i18n("templates")
@@ -193,20 +194,7 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.table_start: frozenset(),
     PageFormat.row: ROW_PARAMS,
     PageFormat.table_end: frozenset(),
-    PageFormat.outcomes: frozenset(
-        {
-            "computed",
-            "participants",
-            "sentence",
-            "new_editors",
-            "retained_7",
-            "retained_30",
-            "file_usage",
-            "pageviews",
-            "pageviews_created",
-            "pageviews_improved",
-        }
-    ),
+    PageFormat.outcomes: frozenset({"computed", "participants", "sentence", *EXTRA_FIELDS}),
     # wiki_name: what the row shows for its wiki (wiki stays the key).
     PageFormat.outcomes_row: frozenset({"wiki", "wiki_name", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),
