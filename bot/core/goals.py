@@ -6,16 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from bot.core.pageformat import OUTCOME_FIELDS
+
 #: The figures a goal can be set for: the program's total figures, the participants, and
 #: the program-level figures.
 GOAL_FIGURES = (
     "participants",
-    "edits",
-    "mainspace_edits",
-    "articles_edited",
-    "articles_created",
-    "bytes_added",
-    "uploads",
+    *(figure for figure in OUTCOME_FIELDS if figure != "deleted"),
     "new_editors",
     "file_usage",
     "pageviews",

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import TypeVar
 
 from bot.core.contributions import Revision, Upload, WikiRecords
+
+#: A revision or an upload: someone's work, filed under a name.
+Work = TypeVar("Work", Revision, Upload)
 
 #: How many renames in a row are followed (A -> B -> C ...); a longer chain stops there.
 MAX_CHAIN = 10
@@ -34,13 +38,10 @@ def renamed_accounts(renamed: Mapping[str, str], listed: Iterable[str]) -> dict[
     return {name: renamed[name] for name in listed if renamed.get(name)}
 
 
-def to_wiki_names(revisions: Iterable[Revision], aliases: Mapping[str, str]) -> list[Revision]:
-    """Remembered revisions (filed under the page's names) as the wiki knows them now."""
-    return [replace(r, user=aliases[r.user]) if r.user in aliases else r for r in revisions]
-
-
-def uploads_to_wiki_names(uploads: Iterable[Upload], aliases: Mapping[str, str]) -> list[Upload]:
-    return [replace(u, user=aliases[u.user]) if u.user in aliases else u for u in uploads]
+def to_wiki_names(records: Iterable[Work], aliases: Mapping[str, str]) -> list[Work]:
+    """Remembered revisions or uploads (filed under the page's names) as the wiki knows
+    them now."""
+    return [replace(r, user=aliases[r.user]) if r.user in aliases else r for r in records]
 
 
 def to_page_names(records: WikiRecords, aliases: Mapping[str, str]) -> WikiRecords:

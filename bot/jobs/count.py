@@ -32,7 +32,6 @@ from bot.core.renames import (
     renamed_accounts,
     to_page_names,
     to_wiki_names,
-    uploads_to_wiki_names,
 )
 from bot.core.settings import BotConfig, recent_changes_days
 from bot.core.wikinames import WikiName, wiki_name
@@ -137,6 +136,7 @@ def compute_extras(
     except ProgramsBotError as error:
         log.warning("extra figures left out this time: %s", error)
         return None
+    of_created, of_improved = (None, None) if views is None else split_views(per_article, created)
     return Extras(
         new_editors=len(editors.new),
         retained_7=editors.count(RETENTION_7),
@@ -145,8 +145,8 @@ def compute_extras(
         pageviews=views,
         editors=editors,
         article_views=per_article,
-        pageviews_created=split_views(per_article, created)[0] if views is not None else None,
-        pageviews_improved=split_views(per_article, created)[1] if views is not None else None,
+        pageviews_created=of_created,
+        pageviews_improved=of_improved,
     )
 
 
@@ -256,9 +256,7 @@ class ProgramCounter:
             fetched = fetch(
                 users=asked,
                 since=since,
-                remembered_uploads=(
-                    uploads_to_wiki_names(remembered_uploads, aliases) if since else ()
-                ),
+                remembered_uploads=(to_wiki_names(remembered_uploads, aliases) if since else ()),
                 check=since is None,
                 files=files if since is None else (),
             )
