@@ -40,12 +40,12 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0005"
+    assert version == "0006"
 
 
 def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
     fresh = Store(store_url, migrate=False)
-    assert fresh.pending_migrations() == ["0001", "0002", "0003", "0004", "0005"]
+    assert fresh.pending_migrations() == ["0001", "0002", "0003", "0004", "0005", "0006"]
     with fresh.engine.connect() as conn:  # nothing was created by asking
         assert not conn.dialect.has_table(conn, "api_tokens")
     fresh.migrate()
@@ -67,6 +67,7 @@ def empty_store(url: str) -> None:
         "0003",
         "0004",
         "0005",
+        "0006",
     ]
 
 
@@ -118,7 +119,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(
         assert reopened.pending_migrations() == []
         with reopened.engine.connect() as conn:
             versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-            assert [tuple(row) for row in versions] == [("0005",)]
+            assert [tuple(row) for row in versions] == [("0006",)]
             assert conn.dialect.has_table(conn, "api_tokens")
         reopened.engine.dispose()
 

@@ -44,6 +44,16 @@ EXTRA_FIELDS = (
     "pageviews_created",
     "pageviews_improved",
 )
+CONTENT_FIELDS = (
+    "references_added",
+    "wikidata_items_created",
+    "wikidata_statements",
+    "wikidata_labels",
+    "wikidata_descriptions",
+    "wikidata_aliases",
+    "wikidata_sitelinks",
+    "wikidata_merges",
+)
 DETAILS_PARAMS = (
     "name",
     "organizer",
@@ -69,7 +79,10 @@ FORMAT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Participants table": ((), ()),
     "Participant table row": (("username", "joined"), ROW_STATS),
     "End of participants table": ((), ()),
-    "Program outcomes": ((), ("computed", "participants", "sentence", *EXTRA_FIELDS)),
+    "Program outcomes": (
+        (),
+        ("computed", "participants", "sentence", *CONTENT_FIELDS, *EXTRA_FIELDS),
+    ),
     "Program outcomes row": ((), ("wiki", "wiki_name", *OUTCOME_FIELDS)),
     "Program deleted article": ((), ("wiki", "title")),
     "Program source participant": ((), ("source", "username", *ROW_STATS)),
@@ -199,6 +212,7 @@ def test_template_names_and_params_match_the_bots_page_format() -> None:
     assert set(pageformat.DETAILS_PARAMS) == set(DETAILS_PARAMS)
     assert set(pageformat.ROW_PARAMS) == {"username", "joined", *ROW_STATS}
     assert tuple(pageformat.OUTCOME_FIELDS) == OUTCOME_FIELDS
+    assert tuple(pageformat.CONTENT_FIELDS) == CONTENT_FIELDS
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))

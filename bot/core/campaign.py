@@ -14,6 +14,7 @@ from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.dates import format_moment
 from bot.core.metrics import Counts, DeletedArticle, Outcomes, compute_outcomes
 from bot.core.model import Notice, Window
+from bot.core.references import RevisionReferences
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,10 @@ def _merge(counted: Sequence[WikiRecords]) -> list[WikiRecords]:
     revisions: dict[str, dict[int, Revision]] = {}
     pages: dict[str, dict[int, PageState]] = {}
     uploads: dict[str, dict[str, Upload]] = {}
+    references: dict[str, dict[int, RevisionReferences]] = {}
     for records in counted:
         wiki = records.wiki
+        references.setdefault(wiki, {}).update(records.references)
         for rev in records.revisions:
             revisions.setdefault(wiki, {}).setdefault(rev.revid, rev)
         wiki_pages = pages.setdefault(wiki, {})
@@ -105,6 +108,7 @@ def _merge(counted: Sequence[WikiRecords]) -> list[WikiRecords]:
             tuple(revisions.get(wiki, {}).values()),
             pages.get(wiki, {}),
             tuple(uploads.get(wiki, {}).values()),
+            references=references.get(wiki, {}),
         )
         for wiki in sorted({r.wiki for r in counted})
     ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.contributions import PageState, Revision, Upload
+from bot.core.wikibase import summary_action
 
 EDIT, NEW, LOG = "edit", "new", "log"
 
@@ -108,6 +109,7 @@ def revision_of(change: RecentChange, pageid: int | None = None) -> Revision | N
         # sizes count.
         sizediff=change.new_len - change.old_len,
         new=change.kind == NEW or (change.kind == LOG and change.log_action == "upload"),
+        wikibase=summary_action(change.comment),
     )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core.references import RevisionReferences
+
 MAIN_NAMESPACE = 0
 
 
@@ -22,6 +24,8 @@ class Revision:
     sizediff: int
     #: The revision is its page's first (``rev_parent_id = 0``): the page was created.
     new: bool
+    #: The countable Wikibase action its summary names (bot.core.wikibase), or "".
+    wikibase: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,5 @@ class WikiRecords:
     uploads: tuple[Upload, ...] = ()
     #: Participants with an account on this wiki (normalized names).
     known_users: frozenset[str] = frozenset()
+    #: What the texts of the article revisions (and their parents) hold, by revision id.
+    references: Mapping[int, RevisionReferences] = field(default_factory=dict)

@@ -20,7 +20,8 @@ from bot.core.editors import RETENTION_DELAYS
 from bot.core.extras import EXTRA_FIELDS, Extras
 from bot.core.metrics import Outcomes, compute_outcomes
 from bot.core.model import Window
-from bot.core.pageformat import OUTCOME_FIELDS
+from bot.core.pageformat import CONTENT_FIELDS, OUTCOME_FIELDS
+from bot.core.references import added_by
 
 TABLES = ("summary", "participants", "articles", "uploads")
 #: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -71,11 +72,12 @@ def program_tables(
     """
     secret = set(hidden)
     wikis = [r.wiki for r in records]
+    figures = (*OUTCOME_FIELDS, *CONTENT_FIELDS)
     summary: list[Row] = [
-        {"wiki": wiki, **{f: getattr(c, f) for f in OUTCOME_FIELDS}}
+        {"wiki": wiki, **{f: getattr(c, f) for f in figures}}
         for wiki, c in outcomes.per_wiki.items()
     ]
-    total: Row = {"wiki": "total", **{f: getattr(outcomes.total, f) for f in OUTCOME_FIELDS}}
+    total: Row = {"wiki": "total", **{f: getattr(outcomes.total, f) for f in figures}}
     total["participants"] = len(outcomes.participants)
     if extras is not None:
         total.update(dict(zip(EXTRA_FIELDS, _extra_values(extras), strict=True)))
@@ -91,6 +93,9 @@ def program_tables(
             row[f"{wiki} edits"] = counts.edits
             row[f"{wiki} articles edited"] = counts.articles_edited
             row[f"{wiki} articles created"] = counts.articles_created
+        mine = outcomes.per_user[user]
+        for figure in CONTENT_FIELDS:
+            row[figure.replace("_", " ")] = getattr(mine, figure)
         new = extras is not None and extras.editors is not None and user in extras.editors.new
         row["new editor"] = new if extras is not None and extras.editors is not None else None
         row["retained after 7 days"] = _retention(extras, user, 0)
@@ -114,6 +119,7 @@ def program_tables(
                     "created": False,
                     "edits": 0,
                     "bytes_added": 0,
+                    "references_added": 0,
                     "editors": [],
                     "deleted": page.deleted,
                     "pageviews": None
@@ -124,6 +130,7 @@ def program_tables(
             row["created"] = row["created"] or rev.new
             row["edits"] += 1
             row["bytes_added"] += max(rev.sizediff, 0)
+            row["references_added"] += added_by(rev.revid, wiki_records.references)
             if rev.user not in row["editors"] and rev.user not in secret:
                 row["editors"].append(rev.user)
     article_rows = [
@@ -172,13 +179,14 @@ def _extra_values(extras: Extras) -> list[int | str | None]:
 def columns_of(rows: Sequence[Mapping[str, Any]], table: str) -> list[str]:
     """A table's columns in a stable order (every key any row has, first row first)."""
     defaults = {
-        "summary": ["wiki", *OUTCOME_FIELDS, "participants", *EXTRA_FIELDS],
+        "summary": ["wiki", *OUTCOME_FIELDS, *CONTENT_FIELDS, "participants", *EXTRA_FIELDS],
         "articles": [
             "wiki",
             "title",
             "created",
             "edits",
             "bytes_added",
+            "references_added",
             "editors",
             "deleted",
             "pageviews",
@@ -208,7 +216,10 @@ def campaign_tables(
         {
             "program": row.title,
             "participants": len(row.outcomes.participants) if row.outcomes else None,
-            **{f: getattr(row.outcomes.total, f) if row.outcomes else None for f in OUTCOME_FIELDS},
+            **{
+                f: getattr(row.outcomes.total, f) if row.outcomes else None
+                for f in (*OUTCOME_FIELDS, *CONTENT_FIELDS)
+            },
         }
         for row in outcomes.programs
     ]
@@ -216,7 +227,7 @@ def campaign_tables(
         {
             "program": "total",
             "participants": len(outcomes.participants),
-            **{f: getattr(outcomes.total, f) for f in OUTCOME_FIELDS},
+            **{f: getattr(outcomes.total, f) for f in (*OUTCOME_FIELDS, *CONTENT_FIELDS)},
         }
     )
     member: dict[str, list[str]] = {}
@@ -242,8 +253,8 @@ def campaign_tables(
                 articles[key] = {**article, "programs": program.title}
                 # Edits and bytes differ per program window; the campaign lists who and
                 # where, the totals above count each revision once.
-                articles[key].pop("edits")
-                articles[key].pop("bytes_added")
+                for figure in ("edits", "bytes_added", "references_added"):
+                    articles[key].pop(figure)
         for upload in tables["uploads"]:
             uploads.setdefault((upload["wiki"], upload["title"]), upload)
     participants = [

@@ -6,17 +6,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.core.pageformat import OUTCOME_FIELDS
+from bot.core.pageformat import CONTENT_FIELDS, OUTCOME_FIELDS
 
 #: The figures a goal can be set for: the program's total figures, the participants, and
 #: the program-level figures.
 GOAL_FIGURES = (
     "participants",
     *(figure for figure in OUTCOME_FIELDS if figure != "deleted"),
+    *CONTENT_FIELDS,
     "new_editors",
     "file_usage",
     "pageviews",
 )
+#: Shorter names organizers may write.
+_ALIASES = {"references": "references_added"}
 _GOAL = re.compile(r"\s*([A-Za-z][A-Za-z _]*?)\s*[:=]\s*([0-9][0-9,.\s]*)\s*")
 
 
@@ -32,6 +35,7 @@ def parse_goals(raw: str) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]
             continue
         found = _GOAL.fullmatch(part)
         figure = found[1].strip().lower().replace(" ", "_") if found else ""
+        figure = _ALIASES.get(figure, figure)
         digits = re.sub(r"[,.\s]", "", found[2]) if found else ""
         if figure in GOAL_FIGURES and digits.isdigit() and len(digits) <= 12 and int(digits):
             goals.pop(figure, None)

@@ -8,6 +8,8 @@ from datetime import date
 
 from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, WikiRecords
 from bot.core.model import Window
+from bot.core.references import RevisionReferences, added_by
+from bot.core.wikibase import WIKIDATA_FIGURES, action_figures
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,14 @@ class Counts:
     bytes_added: int = 0
     uploads: int = 0
     deleted: int = 0
+    references_added: int = 0
+    wikidata_items_created: int = 0
+    wikidata_statements: int = 0
+    wikidata_labels: int = 0
+    wikidata_descriptions: int = 0
+    wikidata_aliases: int = 0
+    wikidata_sitelinks: int = 0
+    wikidata_merges: int = 0
 
     def as_strings(self) -> dict[str, str]:
         return {f.name: str(getattr(self, f.name)) for f in fields(self)}
@@ -60,6 +70,8 @@ class _Tally:
     bytes_added: int = 0
     edited: set[_ArticleKey] = field(default_factory=set)
     created: set[_ArticleKey] = field(default_factory=set)
+    references: int = 0
+    wikidata: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: _Tally) -> None:
         self.edits += other.edits
@@ -67,6 +79,9 @@ class _Tally:
         self.bytes_added += other.bytes_added
         self.edited |= other.edited
         self.created |= other.created
+        self.references += other.references
+        for figure, n in other.wikidata.items():
+            self.wikidata[figure] = self.wikidata.get(figure, 0) + n
 
     def counts(self, pages: Mapping[_ArticleKey, PageState], uploads: int) -> Counts:
         deleted = sum(1 for key in self.edited if pages[key].deleted)
@@ -78,25 +93,32 @@ class _Tally:
             self.bytes_added,
             uploads,
             deleted,
+            self.references,
+            *(self.wikidata.get(figure, 0) for figure in WIKIDATA_FIGURES),
         )
 
 
 def _tally(
-    revisions: Iterable[tuple[str, Revision]], pages: Mapping[_ArticleKey, PageState]
+    revisions: Iterable[tuple[str, Revision]],
+    pages: Mapping[_ArticleKey, PageState],
+    references: Mapping[str, Mapping[int, RevisionReferences]],
 ) -> _Tally:
     """Figures over ``(wiki, revision)`` pairs already limited to who, where and when."""
     tally = _Tally()
     for wiki, rev in revisions:
         tally.edits += 1
+        if rev.wikibase:
+            for figure, n in action_figures(rev.wikibase):
+                tally.wikidata[figure] = tally.wikidata.get(figure, 0) + n
         if rev.namespace != MAIN_NAMESPACE:
             continue
         tally.mainspace += 1
         tally.bytes_added += max(rev.sizediff, 0)
         key = (wiki, rev.pageid)
-        page = pages.get(key)
-        if page is None or page.redirect or page.namespace != MAIN_NAMESPACE:
+        if not _is_article(rev, pages.get(key)):
             continue
         tally.edited.add(key)
+        tally.references += added_by(rev.revid, references.get(wiki, {}))
         if rev.new:
             tally.created.add(key)
     return tally
@@ -127,19 +149,13 @@ def compute_outcomes(
         wiki = wiki_records.wiki
         for pageid, state in wiki_records.pages.items():
             pages[(wiki, pageid)] = state
-        for rev in wiki_records.revisions:
-            page = wiki_records.pages.get(rev.pageid)
-            if rev.user in who and rev.timestamp in window and (page is None or page.in_scope):
-                # The page's current namespace decides: usercontribs gives the current
-                # title, so a draft moved to mainspace is an article now.
-                if page is not None and page.namespace != rev.namespace:
-                    rev = _with_namespace(rev, page)
-                counted.append((wiki, rev))
+        counted += ((wiki, rev) for rev in _counted_revisions(wiki_records, who, window))
         for upload in wiki_records.uploads:
             if upload.user in who and upload.timestamp in window:
                 uploads_of.setdefault((upload.user, wiki), set()).add(upload.title)
 
     wikis = [r.wiki for r in records]
+    references = {r.wiki: r.references for r in records}
     by_user_wiki: dict[tuple[str, str], list[tuple[str, Revision]]] = {}
     for wiki, rev in counted:
         by_user_wiki.setdefault((rev.user, wiki), []).append((wiki, rev))
@@ -157,7 +173,7 @@ def compute_outcomes(
     # Each participant's revisions on each wiki are gone through once; the figures over
     # several participants or wikis merge those (articles as sets: each counted once).
     tallies = {
-        (user, wiki): _tally(by_user_wiki.get((user, wiki), ()), pages)
+        (user, wiki): _tally(by_user_wiki.get((user, wiki), ()), pages, references)
         for user in dict.fromkeys(participants)
         for wiki in wikis
     }
@@ -198,6 +214,41 @@ def compute_outcomes(
     )
 
 
+def _counted_revisions(records: WikiRecords, who: set[str], window: Window) -> Iterable[Revision]:
+    """The revisions of one wiki that count: a participant's, inside the window, on a page
+    in scope; under the page's namespace now (usercontribs gives the current title, so a
+    draft moved to mainspace is an article now)."""
+    for rev in records.revisions:
+        page = records.pages.get(rev.pageid)
+        if rev.user in who and rev.timestamp in window and (page is None or page.in_scope):
+            if page is not None and page.namespace != rev.namespace:
+                rev = _with_namespace(rev, page)
+            yield rev
+
+
+def _is_article(rev: Revision, page: PageState | None) -> bool:
+    """Whether a counted revision is an article edit (main namespace, no redirect)."""
+    return (
+        rev.namespace == MAIN_NAMESPACE
+        and page is not None
+        and not page.redirect
+        and page.namespace == MAIN_NAMESPACE
+    )
+
+
+def article_revision_ids(
+    participants: Sequence[str], window: Window, records: WikiRecords
+) -> set[int]:
+    """The revisions whose text the references added are read from: the counted article
+    edits of one wiki."""
+    who = set(participants)
+    return {
+        rev.revid
+        for rev in _counted_revisions(records, who, window)
+        if _is_article(rev, records.pages.get(rev.pageid))
+    }
+
+
 def _per_day(
     counted: Iterable[tuple[str, Revision]], pages: Mapping[_ArticleKey, PageState]
 ) -> dict[date, tuple[int, int]]:
@@ -207,9 +258,7 @@ def _per_day(
     for wiki, rev in counted:
         day = rev.timestamp.date()
         edits[day] = edits.get(day, 0) + 1
-        page = pages.get((wiki, rev.pageid))
-        article = page is not None and not page.redirect and page.namespace == MAIN_NAMESPACE
-        if rev.namespace == MAIN_NAMESPACE and article:
+        if _is_article(rev, pages.get((wiki, rev.pageid))):
             articles.setdefault(day, set()).add((wiki, rev.pageid))
     return {day: (n, len(articles.get(day, ()))) for day, n in sorted(edits.items())}
 
@@ -224,4 +273,5 @@ def _with_namespace(rev: Revision, page: PageState) -> Revision:
         rev.timestamp,
         rev.sizediff,
         rev.new,
+        rev.wikibase,
     )

@@ -19,6 +19,7 @@ from bot.core.dashboard import TEMPLATE_ALIASES
 from bot.core.errors import ConfigError
 from bot.core.extras import EXTRA_FIELDS
 from bot.core.titles import normalize_title
+from bot.core.wikibase import WIKIDATA_FIGURES
 
 TRANSLATIONS_DIR = resources.i18n("templates")
 
@@ -35,6 +36,10 @@ OUTCOME_FIELDS = (
     "uploads",
     "deleted",
 )
+
+#: Figures of the whole program on {{Program outcomes}} beyond the table's (the Wikidata
+#: ones written only when one is not zero).
+CONTENT_FIELDS = ("references_added", *WIKIDATA_FIGURES)
 
 DETAILS_PARAMS = frozenset(
     {
@@ -194,7 +199,9 @@ _KNOWN_PARAMS: dict[str, frozenset[str]] = {
     PageFormat.table_start: frozenset(),
     PageFormat.row: ROW_PARAMS,
     PageFormat.table_end: frozenset(),
-    PageFormat.outcomes: frozenset({"computed", "participants", "sentence", *EXTRA_FIELDS}),
+    PageFormat.outcomes: frozenset(
+        {"computed", "participants", "sentence", *EXTRA_FIELDS, *CONTENT_FIELDS}
+    ),
     # wiki_name: what the row shows for its wiki (wiki stays the key).
     PageFormat.outcomes_row: frozenset({"wiki", "wiki_name", *OUTCOME_FIELDS}),
     PageFormat.deleted_article: frozenset({"wiki", "title"}),

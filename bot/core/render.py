@@ -14,12 +14,14 @@ from bot.core.metrics import Counts, Outcomes
 from bot.core.model import Notice, ProgramPage, Window
 from bot.core.pageformat import (
     CAMPAIGN_ROW_FIGURES,
+    CONTENT_FIELDS,
     ENGLISH,
     OUTCOME_FIELDS,
     ROW_STATS,
     PageFormat,
 )
 from bot.core.program_page import PageUpdate
+from bot.core.wikibase import WIKIDATA_FIGURES
 from bot.core.wikinames import SpokenName, WikiName, spoken, wiki_name
 from bot.core.wikitext import template_call
 
@@ -45,6 +47,16 @@ def notice_plain(notice: Notice, messages: Messages) -> str:
 def _figures(counts: Counts) -> list[tuple[str, str]]:
     strings = counts.as_strings()
     return [(name, strings[name]) for name in OUTCOME_FIELDS]
+
+
+def content_figures(counts: Counts, goals: Sequence[tuple[str, int]] = ()) -> list[tuple[str, str]]:
+    """The references added, and the Wikidata figures when the program made any or has a
+    goal for one (so that readers of the page find the goal's figure, even at zero)."""
+    strings = counts.as_strings()
+    wikidata = [(name, strings[name]) for name in WIKIDATA_FIGURES]
+    wanted = any(value != "0" for _, value in wikidata)
+    wanted = wanted or any(figure in WIKIDATA_FIGURES for figure, _ in goals)
+    return [("references_added", strings["references_added"]), *(wikidata if wanted else [])]
 
 
 def program_label(page: ProgramPage, title: str) -> str:
@@ -156,6 +168,7 @@ def outcomes_block(
         head = [
             ("computed", computed),
             ("participants", str(len(outcomes.participants))),
+            *content_figures(outcomes.total, goals),
             *extras,
             ("sentence", outcome_sentence(outcomes, messages, program, names)),
         ]
@@ -168,6 +181,7 @@ def outcomes_block(
         lines.append(template_call(fmt.outcomes_row, total, fmt))
         reached: dict[str, int | None] = {"participants": len(outcomes.participants)}
         reached.update({k: int(v) for k, v in _figures(outcomes.total)})
+        reached.update({k: getattr(outcomes.total, k) for k in CONTENT_FIELDS})
         reached.update({k: int(v) for k, v in extras if v.isdigit()})
         for figure, target, value in progress(tuple(goals), reached):
             done = [("reached", str(value))] if value is not None else []

@@ -113,7 +113,8 @@ def program_records(store: Store, host: str, page: pywikibot.Page) -> ProgramRec
             continue
         revisions, pages = store.remembered(key, wiki)
         uploads = store.remembered_uploads(key, wiki)
-        records.append(WikiRecords(wiki, tuple(revisions), pages, tuple(uploads)))
+        known = store.revision_references_of(wiki, revisions)
+        records.append(WikiRecords(wiki, tuple(revisions), pages, tuple(uploads), references=known))
     named = program.counted
     private = [n for n in store.private_participants(host, page.title()) if n not in named]
     return ProgramRecords(

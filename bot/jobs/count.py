@@ -26,7 +26,7 @@ from bot.core.extras import (
     split_views,
 )
 from bot.core.hashtags import tag_keys
-from bot.core.metrics import Outcomes, compute_outcomes
+from bot.core.metrics import Outcomes, article_revision_ids, compute_outcomes
 from bot.core.model import EventRef, Notice, ProgramDetails, ProgramPage, Window
 from bot.core.renames import (
     renamed_accounts,
@@ -45,6 +45,7 @@ from bot.wiki.fetch import (
     fetch_file_usage,
     fetch_pages,
     fetch_renames,
+    fetch_revision_references,
     fetch_tagged_edits,
     fetch_wiki,
     merge_fetched,
@@ -329,6 +330,9 @@ class ProgramCounter:
             counted += [name for source, name in sourced if source == "hashtag"]
         else:
             counted = listed
+        records = [
+            self._with_references(sites[r.wiki], r, counted, details.window) for r in records
+        ]
         outcomes = compute_outcomes(counted, details.window, records)
         extras = None
         if sites and not incremental:
@@ -405,6 +409,21 @@ class ProgramCounter:
             replace(records, revisions=tuple(revisions), pages=pages),
             complete if complete > details.window.start else None,
         )
+
+    def _with_references(
+        self, site: APISite, records: WikiRecords, participants: Sequence[str], window: Window
+    ) -> WikiRecords:
+        """The records with what the texts of their counted article edits (and of those
+        edits' parents) hold: from the store, and for revisions it does not know yet from
+        the wiki (then kept, so no text is read twice)."""
+        revids = article_revision_ids(participants, window, records)
+        known = self.store.revision_references_of(
+            records.wiki, (rev for rev in records.revisions if rev.revid in revids)
+        )
+        fresh = fetch_revision_references(site, revids, known)
+        if fresh:
+            self.store.remember_revision_references(records.wiki, fresh)
+        return replace(records, references={**known, **fresh})
 
     def _event_participants(
         self, ref: EventRef, home: str, notices: list[Notice]

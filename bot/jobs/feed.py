@@ -230,7 +230,13 @@ def _records(store: Store, program: _Program, wiki: str, here: Counted) -> list[
         else:
             revisions, pages = store.remembered(program.key, other)
             uploads = store.remembered_uploads(program.key, other)
-        records.append(WikiRecords(other, tuple(revisions), dict(pages), tuple(uploads), existing))
+        # New revisions' texts are read by the page's next count; until then they add none.
+        known = store.revision_references_of(other, revisions)
+        records.append(
+            WikiRecords(
+                other, tuple(revisions), dict(pages), tuple(uploads), existing, references=known
+            )
+        )
     return records
 
 

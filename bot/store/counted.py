@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.contributions import PageState, Revision, Upload
+from bot.core.references import RevisionReferences
 from bot.store import tables as t
 from bot.store.database import Database, columns, matching, read, select_where, upsert
 
@@ -127,6 +128,56 @@ class CountedStore(Database):
                     for program, pageid in conn.execute(query):
                         found.setdefault(str(program), set()).add(int(pageid))
         return found
+
+    # -- what revision texts hold ------------------------------------------------------
+
+    def revision_references(
+        self, wiki: str, revids: Iterable[int]
+    ) -> dict[int, RevisionReferences]:
+        """What the store knows of these revisions' texts on ``wiki`` (any program's)."""
+        table = t.revision_references
+        wanted = sorted(set(revids))
+        found: dict[int, RevisionReferences] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                query = select(table.c.revid, table.c.parentid, table.c.refs).where(
+                    table.c.wiki == wiki, table.c.revid.in_(wanted[start : start + 500])
+                )
+                for revid, parentid, refs in conn.execute(query):
+                    found[int(revid)] = RevisionReferences(
+                        int(parentid), None if refs is None else int(refs)
+                    )
+        return found
+
+    def revision_references_of(
+        self, wiki: str, revisions: Iterable[Revision]
+    ) -> dict[int, RevisionReferences]:
+        """What the store knows of these revisions' texts and of their parents' texts."""
+        known = self.revision_references(wiki, (rev.revid for rev in revisions))
+        parents = {ref.parentid for ref in known.values() if ref.parentid} - known.keys()
+        known.update(self.revision_references(wiki, parents))
+        return known
+
+    def remember_revision_references(
+        self, wiki: str, known: Mapping[int, RevisionReferences]
+    ) -> None:
+        """Keep what these revisions' texts hold (a revision's text never changes: a row
+        another process wrote meanwhile says the same)."""
+        table = t.revision_references
+        have = self.revision_references(wiki, known)
+        rows = [
+            {"wiki": wiki, "revid": revid, "parentid": ref.parentid, "refs": ref.references}
+            for revid, ref in known.items()
+            if revid not in have
+        ]
+        for start in range(0, len(rows), 500):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(table), rows[start : start + 500])
+            except IntegrityError:
+                with self.engine.begin() as conn:
+                    for row in rows[start : start + 500]:
+                        upsert(conn, table, row, ("wiki", "revid"))
 
     # -- incremental fetching ----------------------------------------------------------
 

@@ -37,6 +37,18 @@ counted_revisions = Table(
     Column("timestamp", DateTime, nullable=False),
     Column("sizediff", Integer, nullable=False),
     Column("new", Boolean, nullable=False),
+    Column("wikibase", String(64), nullable=False, server_default=""),
+)
+
+# What a revision's text holds, kept once per revision (shared by every program): no text
+# is read twice. ``refs`` is NULL when the text could not be read (deleted or hidden).
+revision_references = Table(
+    "revision_references",
+    metadata,
+    Column("wiki", String(NAME), primary_key=True),
+    Column("revid", Integer, primary_key=True, autoincrement=False),
+    Column("parentid", Integer, nullable=False),
+    Column("refs", Integer, nullable=True),
 )
 
 counted_pages = Table(

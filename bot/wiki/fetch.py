@@ -30,6 +30,7 @@ from bot.core.editors import (
 from bot.core.errors import InvalidNameError
 from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
+from bot.core.references import RevisionReferences
 from bot.core.renames import MAX_CHAIN, follow_chain
 from bot.wiki import queries
 from bot.wiki.queries import Params, UserCheck
@@ -259,6 +260,30 @@ def fetch_histories(site: APISite, titles: Iterable[str]) -> list[Revision]:
             found, size = queries.read_history(answer, size)
             revisions += found
     return revisions
+
+
+def fetch_revision_references(
+    site: APISite, revids: Iterable[int], known: Mapping[int, RevisionReferences]
+) -> dict[int, RevisionReferences]:
+    """What the texts of ``revids`` and of their parents hold, for those ``known`` lacks:
+    as many texts a request as the API allows (its result-size limit splits a batch into
+    continuations), the parents in a second pass. Only what was read is returned."""
+    asked = set(revids)
+    found = _read_texts(site, asked - known.keys())
+    have = {**known, **found}
+    parents = {have[r].parentid for r in asked if r in have and have[r].parentid}
+    found.update(_read_texts(site, parents - have.keys()))
+    if found:
+        log.info("%s: read the texts of %d revisions", host_of(site), len(found))
+    return found
+
+
+def _read_texts(site: APISite, revids: Iterable[int]) -> dict[int, RevisionReferences]:
+    found: dict[int, RevisionReferences] = {}
+    for batch in chunks(sorted(revids), batch_limit(site)):
+        for answer in run_query(site, queries.revision_texts_request(batch)):
+            found.update(queries.read_revision_texts(answer))
+    return found
 
 
 def fetch_revision_pages(site: APISite, revids: Iterable[int]) -> dict[int, PageState]:

@@ -19,7 +19,9 @@ from bot.core.contributions import MAIN_NAMESPACE, Revision, Upload
 from bot.core.dates import format_moment
 from bot.core.hashtags import carries
 from bot.core.model import Window
+from bot.core.references import RevisionReferences, count_references
 from bot.core.titles import normalize_title
+from bot.core.wikibase import summary_action
 
 Params = dict[str, Any]
 Answer = Mapping[str, Any]
@@ -136,7 +138,8 @@ def contributions_request(users: Sequence[str], window: Window) -> Params:
         "ucstart": format_moment(window.start),
         "ucend": format_moment(window.end),
         "ucdir": "newer",
-        "ucprop": "ids|title|timestamp|sizediff|flags",
+        # The summary: Wikibase's name what an edit added (bot.core.wikibase).
+        "ucprop": "ids|title|timestamp|sizediff|flags|comment",
         "uclimit": "max",
     }
 
@@ -153,6 +156,7 @@ def read_contributions(answer: Answer) -> list[Revision]:
             timestamp=_time(row["timestamp"]),
             sizediff=int(row.get("sizediff", 0)),
             new=bool(row.get("new", False)),
+            wikibase=summary_action(str(row.get("comment", ""))),
         )
         for row in answer.get("usercontribs", [])
     ]
@@ -250,7 +254,7 @@ def history_request(title: str) -> Params:
     return {
         "prop": "revisions",
         "titles": title,
-        "rvprop": "ids|timestamp|user|size",
+        "rvprop": "ids|timestamp|user|size|comment",
         "rvdir": "newer",
         "rvlimit": "max",
     }
@@ -278,9 +282,34 @@ def read_history(answer: Answer, previous_size: int = 0) -> tuple[list[Revision]
                     timestamp=_time(str(revision["timestamp"])),
                     sizediff=size - parent_size,
                     new=int(revision.get("parentid", 0)) == 0,
+                    wikibase=summary_action(str(revision.get("comment", ""))),
                 )
             )
     return found, size
+
+
+def revision_texts_request(revids: Sequence[int]) -> Params:
+    """The texts of a batch of revisions, with their parents' ids."""
+    return {"prop": "revisions", "revids": list(revids), "rvprop": "ids|content", "rvslots": "main"}
+
+
+def read_revision_texts(answer: Answer) -> dict[int, RevisionReferences]:
+    """Revision id -> its parent and the references its text holds; a revision whose text
+    cannot be read (deleted with its page, or hidden) holds None."""
+    found: dict[int, RevisionReferences] = {}
+    for page in answer.get("pages", []):
+        for revision in page.get("revisions", []):
+            slot = (revision.get("slots") or {}).get("main") or {}
+            content = slot.get("content")
+            hidden = slot.get("texthidden") or slot.get("textmissing") or content is None
+            refs = None if hidden else count_references(str(content))
+            found[int(revision["revid"])] = RevisionReferences(
+                int(revision.get("parentid", 0)), refs
+            )
+    bad = answer.get("badrevids") or []
+    for entry in bad.values() if isinstance(bad, Mapping) else bad:
+        found[int(entry["revid"])] = RevisionReferences(0, None)
+    return found
 
 
 def revision_pages_request(revids: Sequence[int]) -> Params:
@@ -394,6 +423,7 @@ def read_tagged_edits(answer: Answer, tags: Sequence[str]) -> list[Revision]:
                 _time(str(change["timestamp"])),
                 int(change.get("newlen", 0)) - int(change.get("oldlen", 0)),
                 change.get("type") == "new",
+                summary_action(str(change.get("comment", ""))),
             )
         )
     return found
