@@ -10,7 +10,8 @@ Usage:
                                       [--db URL] [--stop-page TITLE]
     programs-bot [global options] status [--db URL]
     programs-bot [global options] migrate [--db URL]
-    programs-bot [global options] report PAGE [--format csv|json] [--out DIR] [--db URL]
+    programs-bot [global options] report PAGE [--format csv|json|grant] [--out DIR]
+                                         [--db URL]
     programs-bot [global options] doctor [--db URL] [--stop-page TITLE]
 
 refresh   reads each program page, counts its participants' contributions on the
@@ -42,6 +43,9 @@ report    a program's (or a campaign's) full report: a summary (per wiki, totals
           editors, file usage, pageviews), its participants (per-wiki columns and
           retention), its articles (pageviews, deleted flag) and its uploads; as four
           CSV files in --out (default: the current directory) or one JSON document.
+          --format grant: the figures a Wikimedia grant report asks for (participants,
+          editors, new editors, content created or improved per project) as a
+          wikitable, on standard output or in --out.
 doctor    checks, for the home wiki and every wiki of programs-bot.toml, what an
           administrator would otherwise find by trial: the wiki answers, the bot logs
           in with the bot flag and high-volume access, ParserFunctions and Gadgets are
@@ -80,6 +84,7 @@ from bot.core.cadence import Cadence
 from bot.core.dates import format_moment
 from bot.core.errors import ProgramsBotError
 from bot.core.exports import TABLES, Row, columns_of, tables_as_json, to_csv
+from bot.core.grant_report import grant_report, grant_wikitext
 from bot.core.messages import Messages
 from bot.core.render import notice_plain
 from bot.core.titles import file_slug
@@ -128,8 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--db")
     report = commands.add_parser("report", add_help=False)
     report.add_argument("page")
-    report.add_argument("--format", choices=("csv", "json"), default="csv")
-    report.add_argument("--out", default=".")
+    report.add_argument("--format", choices=("csv", "json", "grant"), default="csv")
+    report.add_argument("--out")
     report.add_argument("--db")
     doctor = commands.add_parser("doctor", add_help=False)
     doctor.add_argument("--db")
@@ -244,7 +249,18 @@ def _report(options: argparse.Namespace) -> int:
     if options.format == "json":
         print(tables_as_json(tables, wiki=host_of(site), title=title))
         return EXIT_OK
-    _write_csv(tables, Path(options.out), title)
+    if options.format == "grant":
+        text = grant_wikitext(grant_report(tables), title, Messages())
+        if options.out is None:
+            print(text, end="")
+            return EXIT_OK
+        out = Path(options.out)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{file_slug(title)}-grant.wiki"
+        path.write_text(text, "utf-8")
+        pywikibot.info(f"wrote {path}")
+        return EXIT_OK
+    _write_csv(tables, Path(options.out or "."), title)
     return EXIT_OK
 
 

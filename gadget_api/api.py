@@ -19,6 +19,9 @@ from flask import Blueprint, Response, request
 
 from bot.core.dates import format_moment
 from bot.core.exports import columns_of
+from bot.core.grant_report import grant_json, grant_report
+from bot.core.messages import Messages
+from bot.core.program_page import current_outcomes_param
 from bot.core.titles import ascii_slug, file_slug, normalize_title
 from bot.store import JOIN, LEAVE, ApiToken, JoinRequest
 from gadget_api import rules
@@ -27,7 +30,7 @@ from gadget_api.config import WikiConfig
 from gadget_api.context import Services, services
 from gadget_api.errors import ApiError
 from gadget_api.limits import lease_name, one_at_a_time
-from gadget_api.openapi import document
+from gadget_api.openapi import REPORT_FORMATS, document
 from gadget_api.page_report import (
     CAMPAIGN_TABLES,
     LIVE_TABLES,
@@ -35,6 +38,7 @@ from gadget_api.page_report import (
     PAGE_TABLES,
     PARTICIPANT_COLUMNS,
     build_report,
+    figure,
     to_csv,
 )
 from gadget_api.programs import Program, load_program
@@ -294,6 +298,16 @@ def report(wiki: str, title: str) -> Response | dict[str, Any]:
     entry = s.store.schedule_entry(config.host, program.title)
     live = json.loads(entry.live_report) if entry and entry.live_report else None
     tables = live.pop("tables", None) if live else None
+    if fmt == "grant":
+        if not tables:
+            raise ApiError(404, "not-found", "The bot has not refreshed this program yet.")
+        total = tables["summary"][-1]
+        for name in ("new_editors", "file_usage"):
+            # Tables of an incremental update have none: the last full count's are on the page.
+            written = figure(current_outcomes_param(program.text or "", name) or "")
+            if name not in total and written is not None:
+                total[name] = written
+        return _grant(config.host, program.title, live["computed"] if live else None, tables)
     if fmt == "json":
         data["live"] = live
         data["tables"] = tables
@@ -321,6 +335,8 @@ def campaign_report(wiki: str, title: str) -> Response | dict[str, Any]:
             404, "not-found", f"The bot has not refreshed a campaign page {name!r} on {wiki}."
         )
     data = json.loads(entry.live_report)
+    if fmt == "grant":
+        return _grant(config.host, name, data.get("computed"), data["tables"])
     if fmt == "json":
         return {"wiki": config.host, "title": name, **data}
     rows = data["tables"][table]
@@ -331,12 +347,18 @@ def _report_args(tables: Sequence[str], default: str) -> tuple[str, str]:
     """The format and the table a report request asks for (bad-parameter for others)."""
     fmt = request.args.get("format", "json")
     table = request.args.get("table", default)
-    if fmt not in ("json", "csv"):
-        raise ApiError(400, "bad-parameter", "'format' must be 'json' or 'csv'.")
+    if fmt not in REPORT_FORMATS:
+        raise ApiError(400, "bad-parameter", "'format' must be 'json', 'csv' or 'grant'.")
     if table not in tables:
         choices = ", ".join(repr(t) for t in tables)
         raise ApiError(400, "bad-parameter", f"'table' must be one of {choices}.")
     return fmt, table
+
+
+def _grant(wiki: str, title: str, computed: str | None, tables: Any) -> dict[str, Any]:
+    """The grant report of the stored report tables (labels in English, keys for others)."""
+    rows = grant_json(grant_report(tables), Messages())
+    return {"wiki": wiki, "title": title, "computed": computed, **rows}
 
 
 def _csv(title: str, table: str, rows: Any, columns: Sequence[str]) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.grant_report import GRANT_METRICS, MISSING
 from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
 from gadget_api.config import ApiConfig
 from gadget_api.page_report import CAMPAIGN_TABLES, LIVE_TABLES, PAGE_TABLES
@@ -22,6 +23,8 @@ _MOMENT = {
     "description": "UTC time, e.g. 2026-11-01T00:00:00Z",
 }
 _STATES = ["none", "on-page", "recorded", "applied", "failed"]
+#: A report's formats: its tables as JSON or one as CSV, or the grant report (JSON).
+REPORT_FORMATS = ("json", "csv", "grant")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -128,7 +131,11 @@ def _report_params(
         {
             "name": "format",
             "in": "query",
-            "schema": {"type": "string", "enum": ["json", "csv"]},
+            "description": (
+                "json (default): the tables; csv: one table; grant: the figures a Wikimedia "
+                "grant report asks for (GrantReport), from the bot's latest refresh"
+            ),
+            "schema": {"type": "string", "enum": list(REPORT_FORMATS)},
         },
         {
             "name": "table",
@@ -230,6 +237,49 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "state": {"type": "string", "enum": ["queued"]},
                 "request": {"type": "integer"},
+            },
+        },
+        "GrantReport": {
+            "type": "object",
+            "description": "A grant report (docs/metrics.md#grant-report): a row per metric",
+            "required": ["wiki", "title", "computed", "format", "kind", "projects", "metrics"],
+            "properties": {
+                "wiki": {"type": "string"},
+                "title": {"type": "string"},
+                "computed": _NULLABLE_STRING,
+                "format": {"type": "string", "enum": ["grant"]},
+                "kind": {"type": "string", "enum": ["program", "campaign"]},
+                "projects": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "the wikis (hosts) of the per-project breakdown",
+                },
+                "metrics": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["key", "label", "value", "missing", "per_project"],
+                        "properties": {
+                            "key": {"type": "string", "enum": list(GRANT_METRICS)},
+                            "label": {"type": "string"},
+                            "value": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "null when not known; missing says why",
+                            },
+                            "missing": {
+                                "type": "string",
+                                "nullable": True,
+                                "enum": [*MISSING, None],
+                            },
+                            "per_project": {
+                                "type": "object",
+                                "nullable": True,
+                                "additionalProperties": {"type": "integer"},
+                            },
+                        },
+                    },
+                },
             },
         },
         "Report": {
@@ -402,7 +452,14 @@ def document(config: ApiConfig) -> dict[str, Any]:
                         "200": {
                             "description": "The campaign's report",
                             "content": {
-                                "application/json": {"schema": {"type": "object"}},
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"type": "object", "required": ["tables"]},
+                                            _ref("GrantReport"),
+                                        ]
+                                    }
+                                },
                                 "text/csv": {"schema": {"type": "string"}},
                             },
                         },
@@ -426,7 +483,9 @@ def document(config: ApiConfig) -> dict[str, Any]:
                         "200": {
                             "description": "The report",
                             "content": {
-                                "application/json": {"schema": _ref("Report")},
+                                "application/json": {
+                                    "schema": {"oneOf": [_ref("Report"), _ref("GrantReport")]}
+                                },
                                 "text/csv": {"schema": {"type": "string"}},
                             },
                         },

@@ -18,7 +18,7 @@ from bot.core.contributions import MAIN_NAMESPACE, WikiRecords
 from bot.core.dates import format_moment
 from bot.core.editors import RETENTION_DELAYS
 from bot.core.extras import EXTRA_FIELDS, Extras
-from bot.core.metrics import Outcomes, compute_outcomes
+from bot.core.metrics import Outcomes, compute_outcomes, contributors
 from bot.core.model import Window
 from bot.core.pageformat import CONTENT_FIELDS, OUTCOME_FIELDS
 from bot.core.references import added_by
@@ -79,6 +79,7 @@ def program_tables(
     ]
     total: Row = {"wiki": "total", **{f: getattr(outcomes.total, f) for f in figures}}
     total["participants"] = len(outcomes.participants)
+    total["editors"] = len(contributors(outcomes))
     if extras is not None:
         total.update(dict(zip(EXTRA_FIELDS, _extra_values(extras), strict=True)))
     summary.append(total)
@@ -227,6 +228,12 @@ def campaign_tables(
         {
             "program": "total",
             "participants": len(outcomes.participants),
+            # A participant of several programs is one editor if they edited in any.
+            "editors": len(
+                frozenset[str]().union(
+                    *(contributors(p.outcomes) for p in outcomes.programs if p.outcomes)
+                )
+            ),
             **{f: getattr(outcomes.total, f) for f in (*OUTCOME_FIELDS, *CONTENT_FIELDS)},
         }
     )

@@ -58,6 +58,13 @@ class Outcomes:
     per_day: Mapping[date, tuple[int, int]] = field(default_factory=dict)
 
 
+def contributors(outcomes: Outcomes) -> frozenset[str]:
+    """The editors: participants with at least one counted edit or upload."""
+    return frozenset(
+        name for name, counts in outcomes.per_user.items() if counts.edits or counts.uploads
+    )
+
+
 _ArticleKey = tuple[str, int]  # (wiki, pageid)
 
 
