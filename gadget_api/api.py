@@ -39,6 +39,7 @@ from gadget_api.page_report import (
     PARTICIPANT_COLUMNS,
     build_report,
     figure,
+    goal_progress,
     to_csv,
 )
 from gadget_api.programs import Program, load_program
@@ -181,6 +182,7 @@ def summary(wiki: str, title: str) -> dict[str, Any]:
         "ended": program.ended(now),
         "participant_count": len(program.participants),
         "from_snapshot": program.from_snapshot,
+        "goals": goal_progress(program),
     }
     if token is not None:
         latest = s.store.latest_join(config.host, program.title, token.username)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.goals import GOAL_FIGURES
 from bot.core.grant_report import GRANT_METRICS, MISSING
 from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
 from gadget_api.config import ApiConfig
@@ -25,6 +26,31 @@ _MOMENT = {
 _STATES = ["none", "on-page", "recorded", "applied", "failed"]
 #: A report's formats: its tables as JSON or one as CSV, or the grant report (JSON).
 REPORT_FORMATS = ("json", "csv", "grant")
+_GOALS = {
+    "type": "array",
+    "nullable": True,
+    "description": (
+        "The goals of goals= in {{Program details}}, in the order written, with what the "
+        "figures reached as the bot last wrote them on the page (the figures of its "
+        "{{Program goal}} rows); [] for a program without goals, null when read from a "
+        "snapshot. A part of goals= that is no goal is left out."
+    ),
+    "items": {
+        "type": "object",
+        "required": ["figure", "target", "reached"],
+        "additionalProperties": False,
+        "properties": {
+            "figure": {"type": "string", "enum": list(GOAL_FIGURES)},
+            "target": {"type": "integer", "minimum": 1},
+            "reached": {
+                "type": "integer",
+                "nullable": True,
+                "description": "null while not known (before the bot's first run; "
+                "pageviews without a pageview service)",
+            },
+        },
+    },
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -191,6 +217,7 @@ def _schemas() -> dict[str, Any]:
                 "end",
                 "ended",
                 "participant_count",
+                "goals",
             ],
             "properties": {
                 "wiki": {"type": "string"},
@@ -205,6 +232,7 @@ def _schemas() -> dict[str, Any]:
                     "type": "boolean",
                     "description": "the wiki did not answer; facts from its last read",
                 },
+                "goals": _GOALS,
                 "joined": {"type": "boolean", "description": "only with a bearer token"},
                 "join_state": {"type": "string", "enum": _STATES},
             },

@@ -1,4 +1,4 @@
-"""The report of a program as its page shows it (participant rows, outcome rows), as
+"""The report of a program as its page shows it (participant rows, outcome rows, goals), as
 JSON-ready data and as CSV: pure functions."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from typing import Any
 
 from bot.core.dates import format_moment
 from bot.core.exports import safe_cell, to_csv
+from bot.core.goals import progress
 from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
 from bot.core.program_page import current_outcomes_param, parse_program_page, read_outcome_rows
+from bot.core.render import TOTAL
 from gadget_api.programs import Program
 
 #: The tables of a program's report: as the page has them, and from the bot's latest refresh.
@@ -21,7 +23,7 @@ PARTICIPANT_COLUMNS = ("username", "joined", *ROW_STATS)
 OUTCOME_COLUMNS = ("wiki", *OUTCOME_FIELDS)
 _INTEGER = re.compile(r"^-?\d+$")
 
-__all__ = ["build_report", "figure", "safe_cell", "to_csv"]
+__all__ = ["build_report", "figure", "goal_progress", "safe_cell", "to_csv"]
 
 
 def figure(value: str) -> int | None:
@@ -57,3 +59,27 @@ def build_report(program: Program) -> dict[str, Any]:
         "participants": participants,
         "outcomes": outcomes,
     }
+
+
+def goal_progress(program: Program) -> list[dict[str, Any]] | None:
+    """The program's goals with what the figures reached, as the bot last wrote them on the
+    page (the figures its own {{Program goal}} rows show): the participants and the
+    program-level figures of {{Program outcomes}}, the others of its total row. ``reached``
+    is None while the page has no such figure (before the bot's first run, pageviews
+    without a pageview service). None when the page's text is not known (a snapshot)."""
+    if program.goals is None or program.text is None:
+        return None
+    if not program.goals:
+        return []
+    text = program.text
+    total = read_outcome_rows(text).get(TOTAL, {})
+
+    def written(name: str) -> int | None:
+        value = total.get(name) if name in OUTCOME_FIELDS else current_outcomes_param(text, name)
+        return figure(value or "")
+
+    reached = {name: written(name) for name, _ in program.goals}
+    return [
+        {"figure": name, "target": target, "reached": value}
+        for name, target, value in progress(program.goals, reached)
+    ]

@@ -140,6 +140,9 @@ class Program(ProgramSnapshot):
     text: str | None = None
     revid: int | None = None
     user_blocked: bool | None = None
+    #: The goals of ``goals=`` as (figure, target), in the order written; None when read
+    #: from a snapshot.
+    goals: tuple[tuple[str, int], ...] | None = None
 
     def ended(self, now: datetime) -> bool:
         return self.end is not None and now > self.end
@@ -186,6 +189,7 @@ def program_from_page(wiki: str, read: PageRead, now: datetime) -> Program:
         text=read.text,
         revid=read.revid,
         user_blocked=read.user_blocked,
+        goals=details.goals,
     )
 
 

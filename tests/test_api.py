@@ -466,6 +466,7 @@ def test_joins_are_accepted_from_the_snapshot_while_the_wiki_is_down(
     summary = offline.get(f"/api/v1/programs/{OFFLINE_HOST}/{OFFLINE_TITLE}", headers=bearer(token))
     assert summary.status_code == 200
     assert summary.get_json()["from_snapshot"] is True
+    assert summary.get_json()["goals"] is None  # a snapshot keeps no goals
     assert summary.get_json()["joined"] is False
     joined = offline.post(JOIN_URL, headers=bearer(token))
     assert joined.status_code == 202
@@ -623,6 +624,7 @@ def test_summary_join_and_state_on_a_real_wiki(
         "ended": False,
         "participant_count": 1,
         "from_snapshot": False,
+        "goals": [],
     }
     snapshot = store.program(host, title)
     assert snapshot is not None and snapshot.participants == ("Alice",)

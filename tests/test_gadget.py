@@ -32,6 +32,7 @@ from bot.core.gadget_pages import (
     messages,
     script_json,
 )
+from bot.core.goals import GOAL_FIGURES
 from harness import PROJECT_ROOT
 
 I18N = PROJECT_ROOT / "i18n" / "gadget"
@@ -194,10 +195,19 @@ def test_the_script_uses_only_messages_that_exist_and_every_message_is_used() ->
     prefixes = literals - full
     assert full, "the script names no message"
     assert full <= set(en), full - set(en)
-    assert prefixes == {PREFIX + "error-"}  # the only key the script builds: error codes
+    # The only keys the script builds: error codes, and the names of the goals' figures.
+    assert prefixes == {PREFIX + "error-", PREFIX + "figure-"}
     wiki_only = set(gadget.WIKI_MESSAGES)
-    unused = {k for k in en if k not in full and k not in wiki_only and "-error-" not in k}
+    built = {k for k in en if k.startswith((PREFIX + "error-", PREFIX + "figure-"))}
+    unused = {k for k in en if k not in full and k not in wiki_only and k not in built}
     assert not unused
+
+
+def test_every_goal_figure_has_a_name() -> None:
+    """The script names a goal's figure by ``figure-`` and the figure, ``_`` as ``-``."""
+    names = {k.removeprefix(PREFIX + "figure-") for k in load("en") if "-figure-" in k}
+    assert names == {figure.replace("_", "-") for figure in GOAL_FIGURES}
+    assert "figure.replace( /_/g, '-' )" in SCRIPT.read_text(encoding="utf-8")
 
 
 def test_messages_fall_back_to_english_key_by_key() -> None:

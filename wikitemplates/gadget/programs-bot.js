@@ -1107,6 +1107,7 @@ var programsBotConfig = /*CONFIG*/{}/*END*/;
 		this.busy = false;
 		this.pollTimer = null;
 		this.$state = $( '<ul>' ).addClass( 'programs-bot-panel-state' );
+		this.$goals = $( '<div>' ).addClass( 'programs-bot-panel-goals' ).hide();
 		this.$join = button( msg( 'programs-bot-gadget-join' ),
 			msg( 'programs-bot-gadget-join-title' ), 'progressive', 'programs-bot-panel-join' );
 		this.$leave = button( msg( 'programs-bot-gadget-leave' ),
@@ -1124,6 +1125,7 @@ var programsBotConfig = /*CONFIG*/{}/*END*/;
 			$( '<div>' ).addClass( 'programs-bot-panel-heading' )
 				.text( msg( 'programs-bot-gadget-label' ) ),
 			this.$state,
+			this.$goals,
 			$( '<div>' ).addClass( 'programs-bot-panel-buttons' )
 				.append( this.$join, this.$leave, this.$refresh ),
 			mode === JOIN_API ? this.$private : null,
@@ -1221,6 +1223,7 @@ var programsBotConfig = /*CONFIG*/{}/*END*/;
 		if ( mode === WIKI_EDIT ) {
 			line( msg( 'programs-bot-gadget-public-only' ), 'programs-bot-panel-public' );
 		}
+		this.renderGoals( s && s.goals );
 		// Leave only for a join the Join button made; rows written by hand are the organizers'.
 		this.$join.toggle( !joined );
 		this.$private.toggle( !joined );
@@ -1228,6 +1231,24 @@ var programsBotConfig = /*CONFIG*/{}/*END*/;
 		// Statistics updates are asked of the bot through the Join API.
 		this.$refresh.toggle( mode === JOIN_API );
 		highlightOwnRow( $( '#mw-content-text' ), username );
+	};
+
+	// A bar per goal, from the Join API's answer (the wiki-edit mode has none: there the
+	// page's own outcomes table shows the goals). A goal the gadget cannot read is left out.
+	Panel.prototype.renderGoals = function ( goals ) {
+		var $list = $( '<ul>' ).addClass( 'programs-bot-panel-goals-list' );
+		var i, $goal;
+		for ( i = 0; Array.isArray( goals ) && i < goals.length; i++ ) {
+			$goal = goalBar( goals[ i ] );
+			if ( $goal ) {
+				$list.append( $goal );
+			}
+		}
+		this.$goals.empty().toggle( $list.children().length > 0 );
+		if ( $list.children().length ) {
+			this.$goals.append( $( '<div>' ).addClass( 'programs-bot-panel-goals-heading' )
+				.text( msg( 'programs-bot-gadget-goals' ) ), $list );
+		}
 	};
 
 	Panel.prototype.load = function () {
@@ -1456,6 +1477,58 @@ var programsBotConfig = /*CONFIG*/{}/*END*/;
 			} );
 		}, POLL_MS );
 	};
+
+	// A number in the user's language (digits and grouping).
+	function formatNumber( value ) {
+		try {
+			return mw.language.convertNumber( value );
+		} catch ( e ) {
+			return String( value );
+		}
+	}
+
+	// The figure's name in the user's language; a figure this gadget has no message for
+	// (a newer Join API's) is shown as the API names it.
+	function figureName( figure ) {
+		var key = 'programs-bot-gadget-figure-' + figure.replace( /_/g, '-' );
+		return mw.message( key ).exists() ? msg( key ) : figure.replace( /_/g, ' ' );
+	}
+
+	// One goal { figure, target, reached } as a list item: its name, "12 of 20 (60%)" (or
+	// "not known yet") and a bar, full and green once reached; null for no usable goal.
+	function goalBar( goal ) {
+		var figure = goal && typeof goal.figure === 'string' ? goal.figure : '';
+		var target = goal ? Number( goal.target ) : NaN;
+		var known = goal && typeof goal.reached === 'number' && isFinite( goal.reached );
+		var reached = known ? Math.max( 0, goal.reached ) : 0;
+		var done = known && reached >= target;
+		var name, $bar, classes;
+		if ( !figure || !isFinite( target ) || target <= 0 ) {
+			return null;
+		}
+		name = figureName( figure );
+		classes = 'programs-bot-panel-goal' + ( done ? ' programs-bot-panel-goal-reached' : '' ) +
+			( known ? '' : ' programs-bot-panel-goal-unknown' );
+		$bar = $( '<div>' ).addClass( 'programs-bot-panel-goal-bar' ).attr( {
+			role: 'progressbar',
+			'aria-label': name,
+			'aria-valuemin': 0,
+			'aria-valuemax': target,
+			'aria-valuenow': known ? reached : null
+		} ).append( $( '<span>' ).addClass( 'programs-bot-panel-goal-fill' )
+			.css( 'width', ( done ? 100 : Math.round( reached * 1000 / target ) / 10 ) + '%' ) );
+		return $( '<li>' ).addClass( classes ).attr( 'data-figure', figure ).append(
+			$( '<div>' ).addClass( 'programs-bot-panel-goal-head' ).append(
+				$( '<span>' ).addClass( 'programs-bot-panel-goal-name' ).text( name ),
+				' ',
+				$( '<span>' ).addClass( 'programs-bot-panel-goal-text' ).text( known ?
+					msg( 'programs-bot-gadget-goal-progress', formatNumber( reached ),
+						formatNumber( target ), formatNumber( Math.floor( reached * 100 / target ) ) ) :
+					msg( 'programs-bot-gadget-goal-unknown', formatNumber( target ) ) )
+			),
+			$bar
+		);
+	}
 
 	function formatDate( iso ) {
 		var date = new Date( iso );
