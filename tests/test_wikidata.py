@@ -77,6 +77,14 @@ def db_figures(wiki: LocalWiki, users: tuple[str, ...], since: str) -> dict[str,
         " AND r.rev_timestamp >= ?",
         (*users, since),
     )
+    # Deleted pages' revisions, with their summaries, are in the archive.
+    rows += wiki.sql(
+        "SELECT a.actor_name, c.comment_text FROM archive ar"
+        " JOIN actor a ON a.actor_id = ar.ar_actor"
+        " JOIN comment c ON c.comment_id = ar.ar_comment_id"
+        f" WHERE a.actor_name IN ({marks}) AND ar.ar_timestamp >= ?",
+        (*users, since),
+    )
     by_summary = {summary: adds for summary, adds in SUMMARIES}
     figures = {user: dict.fromkeys(WIKIDATA_FIGURES, 0) for user in users}
     for user, summary in rows:
@@ -123,6 +131,13 @@ def test_wikidata_figures_match_the_summaries_in_the_tables(
     for figure, n in total.items():
         assert f"|{figure}={n}|" in text
     assert "{{Program goal|goal=wikidata_aliases|target=4|reached=3}}" in text
+
+    # An item deleted after it was counted keeps counting (as deleted articles do).
+    wiki.admin_client().delete("Q1000", "test")
+    again = Refresher(store).refresh(pywikibot.Page(site, TITLE), full=True)
+    assert {f: getattr(again.outcomes.total, f) for f in WIKIDATA_FIGURES} == total
+    assert again.outcomes.total.deleted == 1
+    assert db_figures(wiki, PEOPLE, since) == expected
 
     # New summaries since: an incremental refresh comes to what a full recount does.
     bob.edit("Q2000", "More", "/* wbsetlabel-add:1|fr */ Douglas Adams")
