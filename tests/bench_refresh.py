@@ -41,12 +41,16 @@ The floor of a refresh, in requests:
 - page states: ceil(distinct main-namespace pages of the counted revisions / 500) per wiki
   for a first count (the store knows none of them), none for a repeat recount (no page
   changed between the runs);
+- texts (the references added): ceil(counted article edits / 500) + ceil(their parents not
+  among them / 500) per wiki for a first count, none for a repeat recount (the store keeps
+  what each text holds);
 - the save: page read, stop page, token, edit when the run saved the page; the page read
   alone when it had nothing to change.
 
 The floor replay sends exactly those requests with plain ``requests`` (a session logged
 in as the bot beforehand): the usercontribs and logevents reads, ``prop=info`` by
-``pageids`` 500 at a time, the program page and stop page reads, a CSRF token, and an edit
+``pageids`` 500 at a time, ``prop=revisions`` with content by ``revids`` 500 at a time,
+the program page and stop page reads, a CSRF token, and an edit
 of a scratch page (``User:ProgramsBot/Floor replay``) with the program page's text, so the
 wiki parses and stores as much as for the bot's save. It runs twice (after the first
 count and after the repeats), the faster run counts; a replay of the fetch before the
@@ -97,6 +101,8 @@ SCRATCH_TITLE = f"User:{BOT_USERNAME}/Floor replay"
 #: The stop page the command reads before saving (its default).
 STOP_TITLE = f"User:{BOT_USERNAME}/Stop"
 BATCH, LIMIT = 500, 5000
+#: The parts of a first count's floor besides the save.
+FIRST_PARTS = ("fetch", "states", "texts")
 #: Requests a save needs: page read, stop page, token, edit; with nothing to save, the read.
 SAVE_FLOOR, READ_FLOOR = 4, 1
 #: Environment variables that would point the command elsewhere than the benchmark says.
@@ -436,6 +442,7 @@ def _replay_wiki(
     started = time.perf_counter()
     batches: list[tuple[int, int]] = []
     articles: set[int] = set()
+    edits: list[tuple[int, int]] = []
     ordered = sorted(names)
     for i in range(0, len(ordered), BATCH):
         made, rows = _read_all(
@@ -454,6 +461,7 @@ def _replay_wiki(
         )
         batches.append((made, len(rows)))
         articles |= {int(row["pageid"]) for row in rows if int(row["ns"]) == 0}
+        edits += [(int(row["revid"]), int(row["pageid"])) for row in rows if int(row["ns"]) == 0]
     log_made, log_rows = _read_all(
         session,
         wiki.api_url,
@@ -472,11 +480,21 @@ def _replay_wiki(
     started = time.perf_counter()
     states_made = 0
     pageids = sorted(articles)
+    redirects: set[int] = set()
     for i in range(0, len(pageids), BATCH):
         batch = "|".join(str(p) for p in pageids[i : i + BATCH])
-        made, _ = _read_all(session, wiki.api_url, {"prop": "info", "pageids": batch}, "pages")
+        made, pages = _read_all(session, wiki.api_url, {"prop": "info", "pageids": batch}, "pages")
         states_made += made
+        redirects |= {int(page["pageid"]) for page in pages if "redirect" in page}
     states_seconds = time.perf_counter() - started
+    # The references added: the texts of the article edits, then of their parents not among
+    # them, 500 a request.
+    started = time.perf_counter()
+    revids = sorted({rev for rev, page in edits if page in articles and page not in redirects})
+    texts_made, parents = _read_texts(session, wiki.api_url, revids)
+    more_made, _ = _read_texts(session, wiki.api_url, sorted(parents - set(revids)))
+    texts_seconds = time.perf_counter() - started
+    missing_parents = len(parents - set(revids))
     return {
         "batches": [rows for _, rows in batches],
         "log_rows": len(log_rows),
@@ -485,10 +503,36 @@ def _replay_wiki(
             "fetch": sum(max(1, math.ceil(rows / LIMIT)) for _, rows in batches)
             + max(1, math.ceil(len(log_rows) / LIMIT)),
             "states": math.ceil(len(articles) / BATCH),
+            "texts": math.ceil(len(revids) / BATCH) + math.ceil(missing_parents / BATCH),
         },
-        "requests": {"fetch": sum(m for m, _ in batches) + log_made, "states": states_made},
-        "seconds": {"fetch": fetch_seconds, "states": states_seconds},
+        "requests": {
+            "fetch": sum(m for m, _ in batches) + log_made,
+            "states": states_made,
+            "texts": texts_made + more_made,
+        },
+        "seconds": {"fetch": fetch_seconds, "states": states_seconds, "texts": texts_seconds},
     }
+
+
+def _read_texts(session: requests.Session, url: str, revids: list[int]) -> tuple[int, set[int]]:
+    """(requests, parent ids) reading the texts of ``revids``, 500 a request."""
+    made, parents = 0, set()
+    for i in range(0, len(revids), BATCH):
+        params = {
+            "prop": "revisions",
+            "revids": "|".join(str(r) for r in revids[i : i + BATCH]),
+            "rvprop": "ids|content",
+            "rvslots": "main",
+        }
+        n, pages = _read_all(session, url, params, "pages")
+        made += n
+        parents |= {
+            int(rev.get("parentid", 0))
+            for page in pages
+            for rev in page.get("revisions", [])
+            if int(rev.get("parentid", 0))
+        }
+    return made, parents
 
 
 def _replay_save(session: requests.Session, wiki: LocalWiki, marker: str) -> dict[str, Any]:
@@ -543,13 +587,9 @@ def replay_floor(
     }
     result: dict[str, Any] = {
         "per_wiki": per_wiki,
-        "floor": {k: sum(w["floor"][k] for w in per_wiki.values()) for k in ("fetch", "states")},
-        "requests": {
-            k: sum(w["requests"][k] for w in per_wiki.values()) for k in ("fetch", "states")
-        },
-        "seconds": {
-            k: sum(w["seconds"][k] for w in per_wiki.values()) for k in ("fetch", "states")
-        },
+        "floor": {k: sum(w["floor"][k] for w in per_wiki.values()) for k in FIRST_PARTS},
+        "requests": {k: sum(w["requests"][k] for w in per_wiki.values()) for k in FIRST_PARTS},
+        "seconds": {k: sum(w["seconds"][k] for w in per_wiki.values()) for k in FIRST_PARTS},
     }
     if save:
         result["save"] = _replay_save(
@@ -562,11 +602,14 @@ def judge(command: dict[str, Any], replays: list[dict[str, Any]], *, first: bool
     """Add the run's floor (requests) and floor replay (seconds) to ``command``."""
     floor = replays[0]["floor"]
     states = floor["states"] if first else 0
+    texts = floor["texts"] if first else 0
     save = SAVE_FLOOR if command["saved"] else READ_FLOOR
 
     def replayed(replay: dict[str, Any]) -> float:
         seconds = replay["seconds"]
-        total = float(seconds["fetch"]) + (float(seconds["states"]) if first else 0.0)
+        total = float(seconds["fetch"])
+        if first:
+            total += float(seconds["states"]) + float(seconds["texts"])
         part = "seconds" if command["saved"] else "read_seconds"
         return total + float(replay["save"][part])
 
@@ -574,8 +617,9 @@ def judge(command: dict[str, Any], replays: list[dict[str, Any]], *, first: bool
     command["floor"] = {
         "fetch": floor["fetch"],
         "states": states,
+        "texts": texts,
         "save": save,
-        "total": floor["fetch"] + states + save,
+        "total": floor["fetch"] + states + texts + save,
         "replay_seconds": min(runs),
         "replay_runs": runs,
     }
@@ -966,7 +1010,7 @@ def report(f: dict[str, Any], options: Any) -> None:
         run = commands[key]
         floor = run["floor"]
         r = run["requests"] / floor["total"]
-        parts = f"{floor['fetch']}+{floor['states']}+{floor['save']}"
+        parts = f"{floor['fetch']}+{floor['states']}+{floor['texts']}+{floor['save']}"
         row(
             f"{label}: requests / floor",
             "<= 1.2",

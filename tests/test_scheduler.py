@@ -99,7 +99,9 @@ def test_activity_shows_in_the_live_report_at_once_and_on_the_page_at_its_cadenc
     articles = app.test_client().get(url + "?format=csv&table=articles")
     assert articles.status_code == 200 and articles.mimetype == "text/csv"
     lines = articles.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("wiki,title,created,edits,bytes_added,editors,deleted,pageviews")
+    assert lines[0].startswith(
+        "wiki,title,created,edits,bytes_added,references_added,editors,deleted,pageviews"
+    )
     assert "Alice's article,yes,2," in lines[1]
     by_wiki = app.test_client().get(url + "?format=csv&table=participants-by-wiki")
     assert f"{wikis.content.host} edits" in by_wiki.get_data(as_text=True).splitlines()[0]

@@ -496,6 +496,7 @@ def test_example_program_page_renders(wikis: Any) -> None:
         " edits to 3 English Wikipedia articles and 2 edits on Wikimedia Commons. The group"
         " created 1 new English Wikipedia article and uploaded 2 files to Wikimedia Commons."
     )
+    assert tree.find(cls="programs-bot-content").text() == "References added: 7."
     assert (
         "Computed at 25 November 2026, 06:00 (UTC)" in tree.find(cls="programs-bot-computed").text()
     )
@@ -600,6 +601,22 @@ def test_bad_values_show_raw_without_errors(wikis: Any) -> None:
     empty = rows[-1]
     assert empty.cells()[0].text() == DASH
     assert list(empty.iter("a")) == []
+
+
+@pytest.mark.wiki
+def test_a_goal_shows_100_percent_only_when_reached_and_new_figures_read(wikis: Any) -> None:
+    install_templates(wikis)
+    text = (
+        "{|\n{{Program goal|goal=references_added|target=200|reached=199}}\n"
+        "{{Program goal|goal=wikidata_items_created|target=3|reached=3}}\n|}"
+    )
+    parsed = parse(wikis.content.api_url, text=text, title="Goals", contentmodel="wikitext")
+    assert_no_errors(parsed["text"])
+    rows = [row.cells()[0].text() for row in html_tree(parsed["text"]).find("table").rows()]
+    assert rows == [
+        "Goal: references added199 of 200 (99%)",
+        "Goal: Wikidata items created3 of 3 (100%)",
+    ]
 
 
 @pytest.mark.wiki

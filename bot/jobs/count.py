@@ -28,6 +28,7 @@ from bot.core.extras import (
 from bot.core.hashtags import tag_keys
 from bot.core.metrics import Outcomes, article_revision_ids, compute_outcomes
 from bot.core.model import EventRef, Notice, ProgramDetails, ProgramPage, Window
+from bot.core.references import RevisionReferences
 from bot.core.renames import (
     renamed_accounts,
     to_page_names,
@@ -78,6 +79,8 @@ class Computation:
     #: Participants counted in the totals only, never named (private joins, private
     #: registrations of the Event Registration).
     private: tuple[str, ...] = ()
+    #: Per wiki, what the revision texts read by this count hold (kept by ``remember``).
+    texts: tuple[tuple[str, Mapping[int, RevisionReferences]], ...] = ()
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
@@ -330,9 +333,13 @@ class ProgramCounter:
             counted += [name for source, name in sourced if source == "hashtag"]
         else:
             counted = listed
-        records = [
-            self._with_references(sites[r.wiki], r, counted, details.window) for r in records
-        ]
+        texts = []
+        for index, wiki_records in enumerate(records):
+            records[index], fresh = self._with_references(
+                sites[wiki_records.wiki], wiki_records, counted, details.window
+            )
+            if fresh:
+                texts.append((wiki_records.wiki, fresh))
         outcomes = compute_outcomes(counted, details.window, records)
         extras = None
         if sites and not incremental:
@@ -356,6 +363,7 @@ class ProgramCounter:
             previous_records,
             tuple(sourced),
             tuple(hidden),
+            tuple(texts),
         )
 
     def _hashtag_edits(
@@ -412,18 +420,16 @@ class ProgramCounter:
 
     def _with_references(
         self, site: APISite, records: WikiRecords, participants: Sequence[str], window: Window
-    ) -> WikiRecords:
+    ) -> tuple[WikiRecords, dict[int, RevisionReferences]]:
         """The records with what the texts of their counted article edits (and of those
         edits' parents) hold: from the store, and for revisions it does not know yet from
-        the wiki (then kept, so no text is read twice)."""
+        the wiki; and those read now (``remember`` keeps them, so no text is read twice)."""
         revids = article_revision_ids(participants, window, records)
         known = self.store.revision_references_of(
             records.wiki, (rev for rev in records.revisions if rev.revid in revids)
         )
         fresh = fetch_revision_references(site, revids, known)
-        if fresh:
-            self.store.remember_revision_references(records.wiki, fresh)
-        return replace(records, references={**known, **fresh})
+        return replace(records, references={**known, **fresh}), fresh
 
     def _event_participants(
         self, ref: EventRef, home: str, notices: list[Notice]
@@ -503,4 +509,6 @@ class ProgramCounter:
             computation.marks,
             computation.previous,
         )
+        for wiki, texts in computation.texts:
+            self.store.remember_revision_references(wiki, texts)
         log.info("remembered what [[%s]] counted", key)
