@@ -40,6 +40,9 @@ SUMMARIES = (
     ("/* wbsetaliases-remove:1|en */ Doug", {}),
     ("/* wbremoveclaims-remove:1| */ [[Property:P31]]: [[Q5]]", {}),
     ("/* History */ wbsetlabel-add:1|en", {}),
+    # Reverts: the reverting edit adds nothing, and the edit it reverted keeps counting.
+    ("Undid revision 123 by [[Special:Contributions/Bob|Bob]] ([[User talk:Bob|talk]])", {}),
+    ("Reverted edits by [[Special:Contributions/Bob|Bob]] to last revision by Alice", {}),
     ("wbsetlabel-add", {}),
 )
 
