@@ -41,6 +41,21 @@ def test_what_a_revision_added() -> None:
     assert [added_by(revid, known) for revid in range(1, 8)] == [3, 2, 0, 0, 0, 0, 0]
 
 
+def test_texts_kept_twice_stay_as_they_are(tmp_path: Path) -> None:
+    """Another process may keep some of the same texts meanwhile: the second write meets
+    them and keeps every row as the texts say."""
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    first = {1: RevisionReferences(0, 2), 2: RevisionReferences(1, None)}
+    store.remember_revision_references("w", first)
+    store.remember_revision_references("w", {**first, 3: RevisionReferences(2, 5)})
+    assert store.revision_references("w", [1, 2, 3, 4]) == {
+        **first,
+        3: RevisionReferences(2, 5),
+    }
+
+
 pywikibot = pytest.importorskip("pywikibot")
 
 import bot.wiki.queries as queries  # noqa: E402

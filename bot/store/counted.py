@@ -161,14 +161,13 @@ class CountedStore(Database):
     def remember_revision_references(
         self, wiki: str, known: Mapping[int, RevisionReferences]
     ) -> None:
-        """Keep what these revisions' texts hold (a revision's text never changes: a row
-        another process wrote meanwhile says the same)."""
+        """Keep what these revisions' texts hold. They were read because the store lacked
+        them; a row another process wrote meanwhile says the same (a revision's text never
+        changes), so a batch that meets one is written row by row, with the same values."""
         table = t.revision_references
-        have = self.revision_references(wiki, known)
         rows = [
             {"wiki": wiki, "revid": revid, "parentid": ref.parentid, "refs": ref.references}
             for revid, ref in known.items()
-            if revid not in have
         ]
         for start in range(0, len(rows), 500):
             try:
