@@ -48,7 +48,8 @@ The floor of a refresh, in requests:
   alone when it had nothing to change.
 
 The floor replay sends exactly those requests with plain ``requests`` (a session logged
-in as the bot beforehand): the usercontribs and logevents reads, ``prop=info`` by
+in as the bot beforehand): the usercontribs reads (the properties the bot asks, the
+summary included) and logevents reads, ``prop=info`` by
 ``pageids`` 500 at a time, ``prop=revisions`` with content by ``revids`` 500 at a time,
 the program page and stop page reads, a CSRF token, and an edit
 of a scratch page (``User:ProgramsBot/Floor replay``) with the program page's text, so the
@@ -454,7 +455,7 @@ def _replay_wiki(
                 "ucstart": window[0],
                 "ucend": window[1],
                 "ucdir": "newer",
-                "ucprop": "ids|title|timestamp|sizediff|flags",
+                "ucprop": "ids|title|timestamp|sizediff|flags|comment",
                 "uclimit": "max",
             },
             "usercontribs",
