@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy
 
 from bot.core.contributions import PageState, Revision
+from bot.core.references import RevisionReferences
 from bot.store import (
     APPLIED,
     FAILED,
@@ -131,6 +132,38 @@ def test_remembered_revisions_round_trip(store: Store) -> None:
     assert store.remembered("p#1", WIKI) == ([rev], {3: page})
     store.remember("p#1", WIKI, [], {})
     assert store.remembered("p#1", WIKI) == ([], {})
+
+
+def test_the_texts_a_program_counted_are_read_with_their_parents(store: Store) -> None:
+    """What a recount reads at once: the text rows of the revisions the program counted
+    and of their parents; another program's and another wiki's rows are left out."""
+    revs = [Revision(r, "Alice", 3, 0, "Ada", NOW, 10, r == 10) for r in (10, 12, 15)]
+    store.remember("p#1", WIKI, revs, {3: PageState(3, 0, "Ada")})
+    store.remember("p#2", WIKI, [Revision(40, "Bob", 4, 0, "Bo", NOW, 1, True)], {})
+    store.remember("p#1", "other.wiki", [Revision(10, "Alice", 3, 0, "Ada", NOW, 1, True)], {})
+    refs = {
+        9: RevisionReferences(0, 1),  # 10's parent, not counted itself
+        10: RevisionReferences(9, 2),
+        12: RevisionReferences(11, None),  # unreadable; its parent 11 is not known
+        15: RevisionReferences(12, 4),
+        40: RevisionReferences(0, 7),  # the other program's
+    }
+    store.remember_revision_references(WIKI, refs)
+    store.remember_revision_references("other.wiki", {10: RevisionReferences(0, 3)})
+    found = store.counted_revision_references("p#1", WIKI)
+    assert found == {revid: refs[revid] for revid in (9, 10, 12, 15)}
+    assert found == store.revision_references_of(WIKI, revs)
+    assert store.counted_revision_references("p#3", WIKI) == {}
+
+
+def test_live_pages_are_those_not_deleted(store: Store) -> None:
+    assert not store.has_live_pages("p#1", WIKI)
+    gone = PageState(3, 0, "Ada", deleted=True)
+    store.remember("p#1", WIKI, [], {3: gone})
+    assert not store.has_live_pages("p#1", WIKI)
+    store.remember("p#1", WIKI, [], {3: gone, 4: PageState(4, 0, "Bo")})
+    assert store.has_live_pages("p#1", WIKI)
+    assert not store.has_live_pages("p#1", "other.wiki")
 
 
 def test_tokens_expire_and_are_found_by_hash_only(store: Store) -> None:

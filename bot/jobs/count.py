@@ -36,6 +36,7 @@ from bot.core.renames import (
 )
 from bot.core.settings import BotConfig, recent_changes_days
 from bot.core.wikinames import WikiName, wiki_name
+from bot.jobs.at_once import Handoff, each_wiki
 from bot.store import FetchMark, Store
 from bot.store.counted import Counted
 from bot.wiki.event_registration import fetch_event_participants, rest_base
@@ -81,6 +82,38 @@ class Computation:
     private: tuple[str, ...] = ()
     #: Per wiki, what the revision texts read by this count hold (kept by ``remember``).
     texts: tuple[tuple[str, Mapping[int, RevisionReferences]], ...] = ()
+
+
+@dataclass(frozen=True)
+class _WikiPlan:
+    """One wiki's part of a count, as read from the store before its requests."""
+
+    site: APISite
+    started: datetime
+    fingerprint: str
+    previous: FetchMark | None
+    mark: FetchMark | None
+    since: datetime | None
+    known_at: datetime | None
+    asked: frozenset[str]
+    renames: Mapping[str, str]
+    aliases: Mapping[str, str]
+    remembered_uploads: Sequence[Upload]
+    files: tuple[str, ...]
+    #: The revisions and page states the store remembers (read while the wiki answers).
+    recalled: Handoff[tuple[list[Revision], dict[int, PageState]]] = field(
+        default_factory=lambda: Handoff()
+    )
+
+    @property
+    def wiki(self) -> str:
+        return host_of(self.site)
+
+    @property
+    def before(self) -> Counted:
+        """What the store held for this wiki (so that only changes are written)."""
+        remembered, pages = self.recalled.take()
+        return (self.wiki, remembered, pages, self.remembered_uploads)
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
@@ -211,6 +244,7 @@ class ProgramCounter:
         # (a file new since then is asked on its own with the extra figures).
         files = sorted({u.title for host in wikis for u in self._uploads_known(key, host)})
         usage: dict[str, dict[str, set[str]]] = {}
+        plans: list[_WikiPlan] = []
         for host in wikis:
             try:
                 site = site_for_host(host)
@@ -219,59 +253,22 @@ class ProgramCounter:
                 log.warning("%s", error)
                 notices.append(Notice("unknown-wiki", (host,)))
                 continue
-            started = datetime.now(UTC)
-            wiki = host_of(site)
-            names[wiki] = self.name(wiki, site)
-            fprint = fingerprint(listed, details)
-            previous = self.store.fetch_mark(key, wiki)
-            mark = None if full else previous
-            since = None
-            known_at = None
-            # Page states are the same for any participants, not for another scope.
-            if previous is not None and (
-                details.scope.is_everything or previous.fingerprint == fprint
-            ):
-                known_at = previous.fetched_until
-            asked = frozenset(listed)
-            if mark is not None and mark.fingerprint == fprint:
-                # Same names, window and scope as last time: the accounts found then
-                # still hold (a new account is found by the next full recount).
-                since, asked = mark.fetched_until, mark.existing
-                incremental = True
-            elif previous is not None:
-                # A name that cannot be a username never becomes one: leave it out at once
-                # (it would fail its whole request).
-                asked = asked - previous.invalid
-            renames = previous.renames if previous else {}
-            aliases = renamed_accounts(renames, listed)
-            asked |= frozenset(aliases.values())
-            remembered, remembered_pages = self.store.remembered(key, wiki)
-            remembered_uploads = self.store.remembered_uploads(key, wiki)
-            previous_records[wiki] = (wiki, remembered, remembered_pages, remembered_uploads)
-            fetch = partial(
-                fetch_wiki,
-                site,
-                window=details.window,
-                scope=details.scope,
-                remembered=to_wiki_names(remembered, aliases),
-                remembered_pages=remembered_pages,
-                pages_known_at=known_at,
-            )
-            fetched = fetch(
-                users=asked,
-                since=since,
-                remembered_uploads=(to_wiki_names(remembered_uploads, aliases) if since else ()),
-                check=since is None,
-                files=files if since is None else (),
-            )
-            if fetched.check is not None:
-                fetched, renames = self._follow_renames(site, fetched, fetch, listed, renames)
-                now = fetched.check.existing if fetched.check else frozenset()
-                aliases = {
-                    old: new
-                    for old, new in renamed_accounts(renames, listed).items()
-                    if old not in now and new in now
-                }
+            plans.append(self._plan(site, key, listed, details, full, files))
+        # The wikis answer at once (each one request at a time): the slowest wiki, not their
+        # sum, is the count's wait.
+        # Meanwhile the store gives what it remembers, which the fetch needs only once the
+        # first answers are in, and what it knows of the texts counted last time.
+        prefetched: dict[str, dict[int, RevisionReferences]] = {}
+        fetched_all = each_wiki(
+            [partial(self._fetch, plan, listed, details) for plan in plans],
+            partial(self._recall, key, plans, prefetched),
+        )
+        for plan, (fetched, renames, aliases, wiki_records, complete_from) in zip(
+            plans, fetched_all, strict=True
+        ):
+            wiki, previous, mark = plan.wiki, plan.previous, plan.mark
+            names[wiki] = self.name(wiki, plan.site)
+            previous_records[wiki] = plan.before
             users = fetched.check
             usage[wiki] = fetched.file_usage
             if users is not None:
@@ -282,22 +279,11 @@ class ProgramCounter:
             else:
                 assert mark is not None
                 existing, bad = mark.existing, mark.invalid
+            incremental |= plan.since is not None
             exists_somewhere |= existing
             invalid |= bad
             renamed.update(aliases)
-            wiki_records = to_page_names(fetched.records, aliases)
-            complete_from = None
             if details.hashtags:
-                wiki_records, complete_from = self._hashtag_edits(
-                    site,
-                    details,
-                    wiki_records,
-                    listed,
-                    remembered,
-                    remembered_pages,
-                    previous,
-                    started,
-                )
                 for user in sorted({rev.user for rev in wiki_records.revisions} - set(listed)):
                     if ("hashtag", user) not in sourced:
                         sourced.append(("hashtag", user))
@@ -310,8 +296,8 @@ class ProgramCounter:
                 (
                     wiki,
                     FetchMark(
-                        started,
-                        fprint,
+                        plan.started,
+                        plan.fingerprint,
                         existing,
                         frozenset(bad),
                         FetchMark.rename_lines(renames),
@@ -333,13 +319,25 @@ class ProgramCounter:
             counted += [name for source, name in sourced if source == "hashtag"]
         else:
             counted = listed
-        texts = []
-        for index, wiki_records in enumerate(records):
-            records[index], fresh = self._with_references(
-                sites[wiki_records.wiki], wiki_records, counted, details.window
-            )
-            if fresh:
-                texts.append((wiki_records.wiki, fresh))
+        # What the texts of the counted article edits hold: from the store, and for
+        # revisions it does not know yet from the wikis (at once, as above); ``remember``
+        # keeps those read now, so that no text is read twice.
+        revids = [article_revision_ids(counted, details.window, r) for r in records]
+        known = [
+            self._known_references(r, ids, prefetched.get(r.wiki, {}))
+            for r, ids in zip(records, revids, strict=True)
+        ]
+        read = each_wiki(
+            [
+                partial(fetch_revision_references, sites[r.wiki], ids, have)
+                for r, ids, have in zip(records, revids, known, strict=True)
+            ]
+        )
+        texts = [(r.wiki, fresh) for r, fresh in zip(records, read, strict=True) if fresh]
+        records = [
+            replace(r, references={**have, **fresh})
+            for r, have, fresh in zip(records, known, read, strict=True)
+        ]
         outcomes = compute_outcomes(counted, details.window, records)
         extras = None
         if sites and not incremental:
@@ -365,6 +363,149 @@ class ProgramCounter:
             tuple(hidden),
             tuple(texts),
         )
+
+    def _plan(
+        self,
+        site: APISite,
+        key: str,
+        listed: Sequence[str],
+        details: ProgramDetails,
+        full: bool,
+        files: Sequence[str],
+    ) -> _WikiPlan:
+        """What one wiki's fetch needs from the store (read here, in the calling thread)."""
+        started = datetime.now(UTC)
+        wiki = host_of(site)
+        fprint = fingerprint(listed, details)
+        previous = self.store.fetch_mark(key, wiki)
+        mark = None if full else previous
+        since = None
+        known_at = None
+        # Page states are the same for any participants, not for another scope.
+        if (
+            previous is not None
+            and (details.scope.is_everything or previous.fingerprint == fprint)
+            and self.store.has_live_pages(key, wiki)
+        ):
+            known_at = previous.fetched_until
+        asked = frozenset(listed)
+        if mark is not None and mark.fingerprint == fprint:
+            # Same names, window and scope as last time: the accounts found then
+            # still hold (a new account is found by the next full recount).
+            since, asked = mark.fetched_until, mark.existing
+        elif previous is not None:
+            # A name that cannot be a username never becomes one: leave it out at once
+            # (it would fail its whole request).
+            asked = asked - previous.invalid
+        renames = previous.renames if previous else {}
+        aliases = renamed_accounts(renames, listed)
+        asked |= frozenset(aliases.values())
+        remembered_uploads = self.store.remembered_uploads(key, wiki)
+        return _WikiPlan(
+            site,
+            started,
+            fprint,
+            previous,
+            mark,
+            since,
+            known_at,
+            asked,
+            renames,
+            aliases,
+            remembered_uploads,
+            tuple(files) if since is None else (),
+        )
+
+    def _recall(
+        self,
+        key: str,
+        plans: Sequence[_WikiPlan],
+        prefetched: dict[str, dict[int, RevisionReferences]],
+    ) -> None:
+        """Hand each wiki's fetch what the store remembers, then read what it knows of the
+        texts counted last time into ``prefetched`` (by wiki). A fetch waiting for what
+        could not be read fails with the same error."""
+        try:
+            for plan in plans:
+                plan.recalled.give(self.store.remembered(key, plan.wiki))
+            for plan in plans:
+                prefetched[plan.wiki] = self.store.counted_revision_references(key, plan.wiki)
+        except BaseException as error:
+            for plan in plans:
+                plan.recalled.fail(error)
+            raise
+
+    def _known_references(
+        self,
+        records: WikiRecords,
+        revids: set[int],
+        prefetched: Mapping[int, RevisionReferences],
+    ) -> dict[int, RevisionReferences]:
+        """What the store knows of the texts of ``revids`` and of their parents: read
+        already for the revisions counted last time, asked for the others."""
+        known = {revid: prefetched[revid] for revid in revids if revid in prefetched}
+        parents = {ref.parentid for ref in known.values() if ref.parentid in prefetched}
+        known.update({parent: prefetched[parent] for parent in parents})
+        new = [rev for rev in records.revisions if rev.revid in revids and rev.revid not in known]
+        if new:
+            known.update(self.store.revision_references_of(records.wiki, new))
+        return known
+
+    def _fetch(
+        self, plan: _WikiPlan, listed: Sequence[str], details: ProgramDetails
+    ) -> tuple[Fetched, dict[str, str], Mapping[str, str], WikiRecords, datetime | None]:
+        """One wiki's requests (no store access: this may run beside other wikis'):
+        the fetch, the rename log for missing accounts, the hashtag edits. Returns the
+        fetch, the rename findings, the renamed accounts counted (listed name -> account),
+        the records under the rows' names and from when the hashtag edits are complete."""
+        assert details.window is not None
+
+        def recall() -> tuple[list[Revision], dict[int, PageState]]:
+            remembered, pages = plan.recalled.take()
+            return to_wiki_names(remembered, plan.aliases), pages
+
+        fetch = partial(
+            fetch_wiki,
+            plan.site,
+            window=details.window,
+            scope=details.scope,
+            recall=recall,
+            pages_known_at=plan.known_at,
+        )
+        fetched = fetch(
+            users=plan.asked,
+            since=plan.since,
+            remembered_uploads=(
+                to_wiki_names(plan.remembered_uploads, plan.aliases) if plan.since else ()
+            ),
+            check=plan.since is None,
+            files=plan.files,
+        )
+        renames = dict(plan.renames)
+        aliases = plan.aliases
+        if fetched.check is not None:
+            fetched, renames = self._follow_renames(plan.site, fetched, fetch, listed, renames)
+            now = fetched.check.existing if fetched.check else frozenset()
+            aliases = {
+                old: new
+                for old, new in renamed_accounts(renames, listed).items()
+                if old not in now and new in now
+            }
+        wiki_records = to_page_names(fetched.records, aliases)
+        complete_from = None
+        if details.hashtags:
+            remembered, remembered_pages = plan.recalled.take()
+            wiki_records, complete_from = self._hashtag_edits(
+                plan.site,
+                details,
+                wiki_records,
+                listed,
+                remembered,
+                remembered_pages,
+                plan.previous,
+                plan.started,
+            )
+        return fetched, renames, aliases, wiki_records, complete_from
 
     def _hashtag_edits(
         self,
@@ -417,19 +558,6 @@ class ProgramCounter:
             replace(records, revisions=tuple(revisions), pages=pages),
             complete if complete > details.window.start else None,
         )
-
-    def _with_references(
-        self, site: APISite, records: WikiRecords, participants: Sequence[str], window: Window
-    ) -> tuple[WikiRecords, dict[int, RevisionReferences]]:
-        """The records with what the texts of their counted article edits (and of those
-        edits' parents) hold: from the store, and for revisions it does not know yet from
-        the wiki; and those read now (``remember`` keeps them, so no text is read twice)."""
-        revids = article_revision_ids(participants, window, records)
-        known = self.store.revision_references_of(
-            records.wiki, (rev for rev in records.revisions if rev.revid in revids)
-        )
-        fresh = fetch_revision_references(site, revids, known)
-        return replace(records, references={**known, **fresh}), fresh
 
     def _event_participants(
         self, ref: EventRef, home: str, notices: list[Notice]

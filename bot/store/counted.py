@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.contributions import PageState, Revision, Upload
@@ -157,6 +157,50 @@ class CountedStore(Database):
         parents = {ref.parentid for ref in known.values() if ref.parentid} - known.keys()
         known.update(self.revision_references(wiki, parents))
         return known
+
+    def counted_revision_references(self, program: str, wiki: str) -> dict[int, RevisionReferences]:
+        """What the store knows of the texts of the revisions the last count of ``program``
+        counted on ``wiki``, and of their parents' (two joined reads, not a lookup a
+        revision: a recount asks this for tens of thousands)."""
+        refs, counted = t.revision_references, t.counted_revisions
+        child, parent = refs.alias("child"), refs.alias("parent")
+        counted_child = counted.join(
+            child, and_(child.c.wiki == counted.c.wiki, child.c.revid == counted.c.revid)
+        )
+        where = (counted.c.program == program, counted.c.wiki == wiki)
+        queries = (
+            select(child.c.revid, child.c.parentid, child.c.refs)
+            .select_from(counted_child)
+            .where(*where),
+            select(parent.c.revid, parent.c.parentid, parent.c.refs)
+            .select_from(
+                counted_child.join(
+                    parent,
+                    and_(parent.c.wiki == child.c.wiki, parent.c.revid == child.c.parentid),
+                )
+            )
+            .where(*where),
+        )
+        found: dict[int, RevisionReferences] = {}
+        with self.engine.connect() as conn:
+            for query in queries:
+                for revid, parentid, count in conn.execute(query).all():
+                    found[int(revid)] = RevisionReferences(
+                        int(parentid), None if count is None else int(count)
+                    )
+        return found
+
+    def has_live_pages(self, program: str, wiki: str) -> bool:
+        """Whether the last count of ``program`` on ``wiki`` knew a page that still existed
+        (only then can page states be used again)."""
+        table = t.counted_pages
+        query = (
+            select(table.c.pageid)
+            .where(table.c.program == program, table.c.wiki == wiki, table.c.deleted.is_(False))
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def remember_revision_references(
         self, wiki: str, known: Mapping[int, RevisionReferences]

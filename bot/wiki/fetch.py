@@ -8,7 +8,7 @@ themselves are built and read in bot.wiki.queries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +45,10 @@ OVERLAP = timedelta(minutes=5)
 #: How long a save may take to become visible after its timestamp: a page state read at
 #: a moment may miss a change stamped this much before it.
 SAVE_LAG = timedelta(seconds=10)
+
+
+#: What an earlier count remembered of a wiki: its revisions and page states (see fetch_wiki).
+Recall = Callable[[], tuple[Sequence[Revision], Mapping[int, PageState]]]
 
 
 # -- accounts -------------------------------------------------------------------------------
@@ -484,8 +488,7 @@ def fetch_wiki(
     users: frozenset[str],
     window: Window,
     scope: Scope,
-    remembered: Sequence[Revision] = (),
-    remembered_pages: Mapping[int, PageState] | None = None,
+    recall: Recall = lambda: ((), {}),
     *,
     since: datetime | None = None,
     remembered_uploads: Sequence[Upload] = (),
@@ -498,13 +501,16 @@ def fetch_wiki(
     fetches only) which of ``users`` have an account there: then ``users`` are every
     listed name, asked in the same requests as the contributions.
 
-    Full (``since`` None): every revision of the window is fetched. ``remembered`` holds
-    what an earlier refresh counted: revisions that vanished since, on pages that are now
-    missing, were deleted with their page and keep counting, flagged; revisions that
-    vanished from pages that still exist are dropped. Page states the store knows as of
-    ``pages_known_at`` (at most a day before ``now``) are used again unless the wiki's
-    recent changes since then, read in the same requests as the contributions, show a
-    change to that page.
+    ``recall`` gives what an earlier refresh counted (its revisions and page states); it
+    is called once the first answers are in, so that the caller may read it meanwhile.
+
+    Full (``since`` None): every revision of the window is fetched. Remembered revisions
+    that vanished since, on pages that are now missing, were deleted with their page and
+    keep counting, flagged; revisions that vanished from pages that still exist are
+    dropped. Page states the store knows as of ``pages_known_at`` (at most a day before
+    ``now``; None when it knows no page that still exists) are used again unless the
+    wiki's recent changes since then, read in the same requests as the contributions,
+    show a change to that page.
 
     Incremental (``since`` given): only what happened since then (with an overlap) is
     fetched and merged with what was remembered; page states are asked only for the new
@@ -513,7 +519,6 @@ def fetch_wiki(
     histories are read again; a hidden log entry or a suppressed account makes it a full
     fetch of this wiki (only that is exact then). A few requests, however large the program.
     """
-    remembered_pages = dict(remembered_pages or {})
     moment = now or datetime.now(UTC)
     if since is not None:
         recent = Window(max(window.start, since - OVERLAP), window.end)
@@ -521,17 +526,25 @@ def fetch_wiki(
             recent = Window(window.end, window.end)
         read = _read_together(site, users, recent, since - OVERLAP)
         assert read.changes is not None  # asked
+        remembered, remembered_pages = recall()
         if not read.changes.recount:
             records = _fetch_since(
-                site, users, window, scope, read, remembered, remembered_pages, remembered_uploads
+                site,
+                users,
+                window,
+                scope,
+                read,
+                remembered,
+                dict(remembered_pages),
+                remembered_uploads,
             )
             return Fetched(records)
         log.info("%s: log entries or accounts hidden since the last fetch", host_of(site))
         pages_known_at = None
     reuse = pages_known_at is not None and moment - pages_known_at <= KNOWN_STATES_FOR
-    reuse = reuse and any(not state.deleted for state in remembered_pages.values())
     since_known = pages_known_at - SAVE_LAG if reuse and pages_known_at else None
     read = _read_together(site, users, window, since_known, check=check, files=files)
+    remembered, remembered_pages = recall()
     if read.check is not None:
         users = read.check.existing
     revisions = read.revisions
