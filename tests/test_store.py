@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -134,26 +135,36 @@ def test_remembered_revisions_round_trip(store: Store) -> None:
     assert store.remembered("p#1", WIKI) == ([], {})
 
 
-def test_the_texts_a_program_counted_are_read_with_their_parents(store: Store) -> None:
-    """What a recount reads at once: the text rows of the revisions the program counted
-    and of their parents; another program's and another wiki's rows are left out."""
+def test_texts_known_before_are_looked_up_only_for_new_revisions(store: Store) -> None:
+    """A recount reads what the store knows of the texts counted last time while the wikis
+    answer; afterwards only the revisions new to it are looked up."""
     revs = [Revision(r, "Alice", 3, 0, "Ada", NOW, 10, r == 10) for r in (10, 12, 15)]
-    store.remember("p#1", WIKI, revs, {3: PageState(3, 0, "Ada")})
-    store.remember("p#2", WIKI, [Revision(40, "Bob", 4, 0, "Bo", NOW, 1, True)], {})
-    store.remember("p#1", "other.wiki", [Revision(10, "Alice", 3, 0, "Ada", NOW, 1, True)], {})
     refs = {
         9: RevisionReferences(0, 1),  # 10's parent, not counted itself
         10: RevisionReferences(9, 2),
         12: RevisionReferences(11, None),  # unreadable; its parent 11 is not known
         15: RevisionReferences(12, 4),
-        40: RevisionReferences(0, 7),  # the other program's
+        40: RevisionReferences(0, 7),  # another program's
     }
     store.remember_revision_references(WIKI, refs)
     store.remember_revision_references("other.wiki", {10: RevisionReferences(0, 3)})
-    found = store.counted_revision_references("p#1", WIKI)
-    assert found == {revid: refs[revid] for revid in (9, 10, 12, 15)}
-    assert found == store.revision_references_of(WIKI, revs)
-    assert store.counted_revision_references("p#3", WIKI) == {}
+    before = store.revision_references_of(WIKI, revs)
+    assert before == {revid: refs[revid] for revid in (9, 10, 12, 15)}
+    more = [*revs, Revision(40, "Alice", 4, 0, "Bo", NOW, 1, True)]
+    more.append(Revision(41, "Alice", 4, 0, "Bo", NOW, 1, False))  # not known at all
+    looked_up: list[list[int]] = []
+    original = store.revision_references_of
+
+    def watched(wiki: str, revisions: Any) -> Any:
+        revisions = list(revisions)
+        looked_up.append([rev.revid for rev in revisions])
+        return original(wiki, revisions)
+
+    store.revision_references_of = watched  # type: ignore[method-assign]
+    found = store.references_of_revisions(WIKI, more, before)
+    assert found == {revid: refs[revid] for revid in (9, 10, 12, 15, 40)}
+    assert found == original(WIKI, more)
+    assert looked_up == [[40, 41]]
 
 
 def test_live_pages_are_those_not_deleted(store: Store) -> None:

@@ -324,7 +324,9 @@ class ProgramCounter:
         # keeps those read now, so that no text is read twice.
         revids = [article_revision_ids(counted, details.window, r) for r in records]
         known = [
-            self._known_references(r, ids, prefetched.get(r.wiki, {}))
+            self.store.references_of_revisions(
+                r.wiki, (rev for rev in r.revisions if rev.revid in ids), prefetched.get(r.wiki, {})
+            )
             for r, ids in zip(records, revids, strict=True)
         ]
         read = each_wiki(
@@ -429,27 +431,12 @@ class ProgramCounter:
             for plan in plans:
                 plan.recalled.give(self.store.remembered(key, plan.wiki))
             for plan in plans:
-                prefetched[plan.wiki] = self.store.counted_revision_references(key, plan.wiki)
+                remembered, _ = plan.recalled.take()
+                prefetched[plan.wiki] = self.store.revision_references_of(plan.wiki, remembered)
         except BaseException as error:
             for plan in plans:
                 plan.recalled.fail(error)
             raise
-
-    def _known_references(
-        self,
-        records: WikiRecords,
-        revids: set[int],
-        prefetched: Mapping[int, RevisionReferences],
-    ) -> dict[int, RevisionReferences]:
-        """What the store knows of the texts of ``revids`` and of their parents: read
-        already for the revisions counted last time, asked for the others."""
-        known = {revid: prefetched[revid] for revid in revids if revid in prefetched}
-        parents = {ref.parentid for ref in known.values() if ref.parentid in prefetched}
-        known.update({parent: prefetched[parent] for parent in parents})
-        new = [rev for rev in records.revisions if rev.revid in revids and rev.revid not in known]
-        if new:
-            known.update(self.store.revision_references_of(records.wiki, new))
-        return known
 
     def _fetch(
         self, plan: _WikiPlan, listed: Sequence[str], details: ProgramDetails

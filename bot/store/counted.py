@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select
+from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.contributions import PageState, Revision, Upload
@@ -158,37 +158,23 @@ class CountedStore(Database):
         known.update(self.revision_references(wiki, parents))
         return known
 
-    def counted_revision_references(self, program: str, wiki: str) -> dict[int, RevisionReferences]:
-        """What the store knows of the texts of the revisions the last count of ``program``
-        counted on ``wiki``, and of their parents' (two joined reads, not a lookup a
-        revision: a recount asks this for tens of thousands)."""
-        refs, counted = t.revision_references, t.counted_revisions
-        child, parent = refs.alias("child"), refs.alias("parent")
-        counted_child = counted.join(
-            child, and_(child.c.wiki == counted.c.wiki, child.c.revid == counted.c.revid)
-        )
-        where = (counted.c.program == program, counted.c.wiki == wiki)
-        queries = (
-            select(child.c.revid, child.c.parentid, child.c.refs)
-            .select_from(counted_child)
-            .where(*where),
-            select(parent.c.revid, parent.c.parentid, parent.c.refs)
-            .select_from(
-                counted_child.join(
-                    parent,
-                    and_(parent.c.wiki == child.c.wiki, parent.c.revid == child.c.parentid),
-                )
-            )
-            .where(*where),
-        )
-        found: dict[int, RevisionReferences] = {}
-        with self.engine.connect() as conn:
-            for query in queries:
-                for revid, parentid, count in conn.execute(query).all():
-                    found[int(revid)] = RevisionReferences(
-                        int(parentid), None if count is None else int(count)
-                    )
-        return found
+    def references_of_revisions(
+        self,
+        wiki: str,
+        revisions: Iterable[Revision],
+        counted: Mapping[int, RevisionReferences],
+    ) -> dict[int, RevisionReferences]:
+        """What the store knows of the texts of ``revisions`` and of their parents, given
+        what it knows of the texts a program counted last time (``counted``, read before):
+        only the revisions that lacks are looked up."""
+        revisions = list(revisions)
+        known = {rev.revid: counted[rev.revid] for rev in revisions if rev.revid in counted}
+        parents = {ref.parentid for ref in known.values() if ref.parentid in counted}
+        known.update({parent: counted[parent] for parent in parents})
+        new = [rev for rev in revisions if rev.revid not in known]
+        if new:
+            known.update(self.revision_references_of(wiki, new))
+        return known
 
     def has_live_pages(self, program: str, wiki: str) -> bool:
         """Whether the last count of ``program`` on ``wiki`` knew a page that still existed
