@@ -93,6 +93,7 @@ import requests
 from bench_data import Dataset, build, open_farm
 from bot.core.dates import format_moment
 from bot.core.program_page import parse_program_page
+from bot.wiki.fetch import OVERLAP
 from harness import BOT_USERNAME, Farm, LocalWiki, write_pywikibot_config
 
 MAIN_TITLE = "Content Wiki:Bench refresh program"
@@ -106,6 +107,8 @@ BATCH, LIMIT = 500, 5000
 FIRST_PARTS = ("fetch", "states", "texts")
 #: Requests a save needs: page read, stop page, token, edit; with nothing to save, the read.
 SAVE_FLOOR, READ_FLOOR = 4, 1
+#: How an undeletion shows in the recent changes (its page's history is read again).
+UNDELETION = ("delete", "restore")
 #: Environment variables that would point the command elsewhere than the benchmark says.
 FOREIGN_ENV = ("PROGRAMS_BOT_DB", "PROGRAMS_BOT_CONFIG", "PYWIKIBOT_DIR")
 STATUS_LINE = re.compile(r"\[\d+/\d+\] [^\n]*?: ([^\n;]*); (\d+) API requests, ([\d.]+) s")
@@ -599,6 +602,135 @@ def replay_floor(
     return result
 
 
+def fetch_marks(store_file: Path) -> dict[str, datetime]:
+    """Each wiki's fetch mark in the store: what an incremental refresh asks from."""
+    import sqlite3
+
+    with sqlite3.connect(store_file) as conn:
+        rows = conn.execute("SELECT wiki, fetched_until FROM fetch_marks").fetchall()
+    return {wiki: datetime.fromisoformat(str(until)).replace(tzinfo=UTC) for wiki, until in rows}
+
+
+def _replay_since(
+    session: requests.Session, wiki: LocalWiki, names: list[str], window: list[str], since: datetime
+) -> dict[str, Any]:
+    """An incremental refresh's requests on one wiki, with plain requests: the contributions
+    since the mark (the upload log and the recent changes riding in the first batch), the
+    histories of pages undeleted, the states of the pages those name, the new article
+    edits' texts and their parents'."""
+    started = time.perf_counter()
+    asked_from = since - OVERLAP
+    start = max(datetime.fromisoformat(window[0].replace("Z", "+00:00")), asked_from)
+    made, contributions, changes = 0, [], []
+    ordered = sorted(names)
+    for i in range(0, len(ordered), BATCH):
+        params: dict[str, Any] = {
+            "list": "usercontribs",
+            "ucuser": "|".join(ordered[i : i + BATCH]),
+            "ucstart": format_moment(start),
+            "ucend": window[1],
+            "ucdir": "newer",
+            "ucprop": "ids|title|timestamp|sizediff|flags|comment",
+            "uclimit": "max",
+        }
+        if i == 0:
+            params["list"] = "usercontribs|logevents|recentchanges"
+            params |= {
+                "letype": "upload",
+                "lestart": format_moment(start),
+                "leend": window[1],
+                "ledir": "newer",
+                "leprop": "user|title|timestamp|type",
+                "lelimit": "max",
+                "rcstart": format_moment(asked_from),
+                "rcdir": "newer",
+                "rcexcludeuser": BOT_USERNAME,
+                "rcprop": "user|title|ids|sizes|timestamp|loginfo|comment|flags",
+                "rctype": "edit|new|log",
+                "rclimit": "max",
+            }
+        params = {"action": "query", "continue": "", **params}
+        while True:
+            answer = _ask(session, wiki.api_url, params)
+            made += 1
+            contributions += answer.get("query", {}).get("usercontribs", [])
+            changes += answer.get("query", {}).get("recentchanges", [])
+            if "continue" not in answer:
+                break
+            params.update(answer["continue"])
+    fetch_made = made
+    restored = sorted(
+        {c["title"] for c in changes if (c.get("logtype"), c.get("logaction")) == UNDELETION}
+    )
+    histories: list[dict[str, Any]] = []
+    for title in restored:
+        made_now, pages = _read_all(
+            session,
+            wiki.api_url,
+            {
+                "prop": "revisions",
+                "titles": title,
+                "rvprop": "ids|user|timestamp|size|flags|comment",
+                "rvlimit": "max",
+            },
+            "pages",
+        )
+        made += made_now
+        histories += [page for page in pages if "pageid" in page]
+    pageids = sorted(
+        {int(row["pageid"]) for row in contributions if int(row["ns"]) == 0}
+        | {int(change["pageid"]) for change in changes if int(change.get("pageid", 0))}
+        | {int(page["pageid"]) for page in histories}
+    )
+    redirects: set[int] = set()
+    for i in range(0, len(pageids), BATCH):
+        batch = "|".join(str(p) for p in pageids[i : i + BATCH])
+        made_now, pages = _read_all(
+            session, wiki.api_url, {"prop": "info", "pageids": batch}, "pages"
+        )
+        made += made_now
+        redirects |= {int(page["pageid"]) for page in pages if "redirect" in page}
+    revids = sorted(
+        {
+            int(row["revid"])
+            for row in contributions
+            if int(row["ns"]) == 0 and int(row["pageid"]) not in redirects
+        }
+    )
+    texts_made, parents = _read_texts(session, wiki.api_url, revids)
+    more_made, _ = _read_texts(session, wiki.api_url, sorted(parents - set(revids)))
+    made += texts_made + more_made
+    return {
+        "since": format_moment(asked_from),
+        "contributions": len(contributions),
+        "changes": len(changes),
+        "restored": len(restored),
+        "pages": len(pageids),
+        "texts": len(revids),
+        "requests": made,
+        "fetch_requests": fetch_made,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def replay_incremental(
+    farm: Farm, names: list[str], window: list[str], marks: dict[str, datetime]
+) -> dict[str, Any]:
+    """An incremental refresh's floor, replayed: each wiki's requests since its mark (one
+    wiki after the other), then the save."""
+    sessions = {wiki.name: bot_session(wiki) for wiki in farm.wikis}  # not timed
+    per_wiki = {
+        wiki.host: _replay_since(sessions[wiki.name], wiki, names, window, marks[wiki.host])
+        for wiki in farm.wikis
+    }
+    save = _replay_save(sessions[farm.content.name], farm.content, f"{time.time():.6f}")
+    return {
+        "per_wiki": per_wiki,
+        "requests": sum(w["requests"] for w in per_wiki.values()) + SAVE_FLOOR,
+        "seconds": sum(w["seconds"] for w in per_wiki.values()) + save["seconds"],
+    }
+
+
 def judge(command: dict[str, Any], replays: list[dict[str, Any]], *, first: bool) -> None:
     """Add the run's floor (requests) and floor replay (seconds) to ``command``."""
     floor = replays[0]["floor"]
@@ -714,8 +846,10 @@ def incremental_step(
     pwb: Path,
     picks: list[str],
     new: int,
+    window: list[str],
 ) -> dict[str, Any]:
-    """Edits and page changes, an incremental refresh, and a full recount to compare."""
+    """Edits and page changes, an incremental refresh and its floor replayed around it, and
+    a full recount to compare."""
     print(
         f"{new} new edits, a move, 3 deletions, an undeletion, a redirect; "
         "incremental refresh, full recount ...",
@@ -725,9 +859,14 @@ def incremental_step(
     changes = {"new_edits": new, **disturb(farm, dataset, picks)}
     before = tmp / "before-incremental.sqlite"
     shutil.copyfile(store_file, before)
+    marks = fetch_marks(store_file)
+    print("  incremental floor replay ...", flush=True)
+    replays = [replay_incremental(farm, dataset.participants, window, marks)]
     incremental = run_command(
         farm, hosts, pwb, "refresh", "--db", f"sqlite:///{store_file}", MAIN_TITLE, label="warm"
     )
+    print("  incremental floor replay ...", flush=True)
+    replays.append(replay_incremental(farm, dataset.participants, window, marks))
     admin = farm.content.admin_client()
     after_incremental = admin.get_text(MAIN_TITLE) or ""
     full = run_command(
@@ -749,6 +888,7 @@ def incremental_step(
     return {
         "changes": changes,
         "refresh": incremental,
+        "floor_replay": replays,
         "full": full,
         "matches_full": bool(after_full) and not difference,
         "difference_lines": len(difference),
@@ -848,7 +988,7 @@ def run(farm: Farm, dataset: Dataset, tmp: Path, options: Any) -> dict[str, Any]
 
     # 3. Incremental refresh after edits, a move, deletions, an undeletion, a redirect.
     figures["incremental"] = incremental_step(
-        farm, dataset, tmp, hosts, store_file, pwb_c, picks, options.new_edits
+        farm, dataset, tmp, hosts, store_file, pwb_c, picks, options.new_edits, window
     )
 
     # 4. Programs refreshed by 1 and by N scheduler processes (different page sets with the
@@ -1075,6 +1215,17 @@ def report(f: dict[str, Any], options: Any) -> None:
         None,
         refresh["seconds"] < 2,
     )
+    floor = min(inc["floor_replay"], key=lambda replay: float(replay["seconds"]))
+    r = refresh["seconds"] / floor["seconds"]
+    row(
+        "  time / its floor replay",
+        "info",
+        f"{refresh['seconds']:.2f} s / {floor['seconds']:.2f} s",
+        r,
+        None,
+    )
+    r = refresh["requests"] / floor["requests"]
+    row("  requests / its floor", "info", f"{refresh['requests']} / {floor['requests']}", r, None)
     status = refresh["status"] or f"exit status {refresh['exit_status']}"
     row(
         f"  {status}; {refresh['requests']} requests",
