@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from harness import Farm, tiny_png
+from harness import Farm, program_page, tiny_png
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
@@ -23,15 +23,8 @@ from bot.jobs.scheduler import Scheduler  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 
-def program(farm: Farm, users: list[str], scope: str = "") -> str:
-    today = datetime.now(UTC).date()
-    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
-    return (
-        "{{Program details\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n{scope}}}}}\n"
-        f"{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}\n"
-    )
+def program(farm: Farm, users: list[str], **details: str) -> str:
+    return program_page(users, [farm.content.host, farm.media.host], **details)
 
 
 class Modules:
@@ -90,7 +83,7 @@ def test_changes_go_into_every_concerned_program_without_a_refresh(
     admin.edit(titles[0], program(wikis, ["Alice", "Bob"]))
     admin.edit(titles[1], program(wikis, ["Bob", "Carol"]))
     admin.edit(titles[2], program(wikis, ["Alice"]))
-    admin.edit(titles[3], program(wikis, ["Alice"], "|categories=Feed scope\n"))
+    admin.edit(titles[3], program(wikis, ["Alice"], categories="Feed scope"))
     store = Store(f"sqlite:///{tmp_path / 'feed.sqlite'}")
     site = pywikibot.Site(wikis.content.name, wikis.content.name)
     scheduler = Scheduler(store, site, worker_id="feed")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness import Farm, tiny_png
+from harness import Farm, program_page, tiny_png
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
@@ -23,14 +23,7 @@ TITLE = "Content Wiki:Incremental program"
 
 
 def program(farm: Farm, users: list[str]) -> str:
-    today = datetime.now(UTC).date()
-    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
-    return (
-        "{{Program details\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n}}}}\n"
-        f"{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}\n"
-    )
+    return program_page(users, [farm.content.host, farm.media.host])
 
 
 def compute(store: Store, site: Any, *, full: bool) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness import Farm
+from harness import Farm, program_page
 from harness.dbcount import DB_FIGURES, db_counts
 
 pytestmark = pytest.mark.wiki
@@ -25,15 +25,8 @@ TITLE = "Project:Renamed program"
 
 
 def _program(farm: Farm, users: list[str]) -> str:
-    today = datetime.now(UTC).date()
-    rows = "\n".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}" for u in users)
-    return (
-        "{{Program details\n|name=Renames\n|organizer=Admin\n"
-        f"|start={(today - timedelta(days=1)).isoformat()}\n"
-        f"|end={(today + timedelta(days=1)).isoformat()}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n}}}}\n\n"
-        "{{Participants table}}\n" + rows + "\n{{End of participants table}}\n"
-    )
+    hosts = [farm.content.host, farm.media.host]
+    return program_page(users, hosts, name="Renames", organizer="Admin")
 
 
 def _window() -> tuple[datetime, datetime]:

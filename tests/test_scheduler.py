@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness import Farm
+from harness import Farm, program_page
 
 pytestmark = pytest.mark.wiki
 pywikibot = pytest.importorskip("pywikibot")
@@ -27,14 +27,7 @@ from bot.store import Store  # noqa: E402
 
 
 def program(farm: Farm, users: list[str]) -> str:
-    today = datetime.now(UTC).date()
-    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
-    return (
-        "{{Program details\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={farm.content.host}\n}}}}\n"
-        f"{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}\n"
-    )
+    return program_page(users, [farm.content.host])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import requests
 
 from bot.core.errors import StoreError
 from bot.jobs.at_once import WIKIS_AT_ONCE, Handoff, each_wiki
-from harness import Farm
+from harness import Farm, program_page
 
 ParticipantFactory = Callable[..., Any]
 
@@ -89,14 +88,7 @@ def test_a_failed_handoff_raises_in_the_taker() -> None:
 
 
 def _program(farm: Farm, users: list[str]) -> str:
-    today = datetime.now(UTC).date()
-    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
-    return (
-        "{{Program details\n|name=At once\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n}}}}\n"
-        "{{Participants table}}\n" + rows + "{{End of participants table}}\n"
-    )
+    return program_page(users, [farm.content.host, farm.media.host], name="At once")
 
 
 @pytest.mark.wiki

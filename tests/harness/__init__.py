@@ -23,6 +23,7 @@ from .farm import (
 from .install import create_wiki
 from .mediawiki import mediawiki_missing, mediawiki_version
 from .png import tiny_png
+from .program_pages import program_page
 from .pywikibot_config import write_pywikibot_config, write_user_config
 from .server import free_port, free_ports
 from .wiki import (
@@ -61,6 +62,7 @@ __all__ = [
     "free_ports",
     "mediawiki_missing",
     "mediawiki_version",
+    "program_page",
     "start_farm",
     "tiny_png",
     "write_pywikibot_config",
