@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -513,16 +513,11 @@ def test_render_touches_nothing_outside_the_block(
 CAMPAIGN = "Project:Wiki Science"
 
 
-def program_text(farm: Any, users: list[str], campaign: str, *, days: int = 1) -> str:
-    today = datetime.now(UTC).date()
-    rows = "\n".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}" for u in users)
-    return (
-        "{{Program details\n|organizer=Admin\n"
-        f"|start={(today - timedelta(days=days)).isoformat()}\n"
-        f"|end={(today + timedelta(days=days)).isoformat()}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n|campaign={campaign}\n}}}}\n\n"
-        "{{Participants table}}\n" + rows + "\n{{End of participants table}}\n"
-    )
+def program_text(farm: Any, users: list[str], campaign: str) -> str:
+    from harness import program_page
+
+    hosts = [farm.content.host, farm.media.host]
+    return program_page(users, hosts, organizer="Admin", campaign=campaign)
 
 
 CAMPAIGN_TEXT = (

@@ -48,7 +48,7 @@ import pytest
 import requests
 
 from bot.store import APPLIED, JOIN, Store
-from harness import BOT_USERNAME, Farm, LocalWiki, free_port, tiny_png
+from harness import BOT_USERNAME, Farm, LocalWiki, free_port, program_page, tiny_png
 from harness.dbcount import DB_FIGURES, db_counts
 from reliability import TALLY, scaled
 
@@ -703,15 +703,13 @@ def store_agrees(kept: Store, fresh: Store, site: Any, title: str) -> bool:
 
 
 def refresh_page(farm: Farm, users: list[str], label: str) -> str:
-    today = datetime.now(UTC).date()
-    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
-    return (
-        f"Organizer prose of {label}.\n"
-        "{{Program details\n|name=Crash program\n|organizer=Admin\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n}}}}\n\n"
-        f"{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}\n\n"
-        "Closing organizer text.\n"
+    return program_page(
+        users,
+        [farm.content.host, farm.media.host],
+        before=f"Organizer prose of {label}.\n",
+        after="\nClosing organizer text.\n",
+        name="Crash program",
+        organizer="Admin",
     )
 
 

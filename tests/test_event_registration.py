@@ -15,7 +15,7 @@ import pytest
 from bot.core.errors import EventRegistrationError
 from bot.core.event_registration import error_key, parse_event_ref, read_participants
 from bot.core.model import EventRef
-from harness import Farm
+from harness import Farm, program_page
 from harness.campaignevents import CampaignEventsServer, Event, Participant
 from harness.dbcount import DbCounts, db_counts
 
@@ -116,16 +116,14 @@ def _window() -> tuple[datetime, datetime]:
 
 
 def _program(farm: Farm, rows: list[str], event: str = str(EVENT_ID)) -> str:
-    today = datetime.now(UTC).date()
-    lines = "\n".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}" for u in rows)
-    return (
-        "Prose of the organizer.\n"
-        "{{Program details\n|name=Event program\n|organizer=Admin\n"
-        f"|start={(today - timedelta(days=1)).isoformat()}\n"
-        f"|end={(today + timedelta(days=1)).isoformat()}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n"
-        f"|event_registration={event}\n}}}}\n\n"
-        "{{Participants table}}\n" + lines + "\n{{End of participants table}}\n\nAfter.\n"
+    return program_page(
+        rows,
+        [farm.content.host, farm.media.host],
+        before="Prose of the organizer.\n",
+        after="\nAfter.\n",
+        name="Event program",
+        organizer="Admin",
+        event_registration=event,
     )
 
 

@@ -27,7 +27,7 @@ from bot.core.grant_report import (
 )
 from bot.core.messages import Messages
 from bot.core.metrics import compute_outcomes
-from harness import Farm, tiny_png
+from harness import Farm, program_page, tiny_png
 from harness.wiki import LocalWiki
 from test_metrics import WIKI_A, WIKI_B, WINDOW
 
@@ -79,12 +79,8 @@ pywikibot = pytest.importorskip("pywikibot")
 
 
 def program_text(farm: Farm, users: Sequence[str], start: Any, end: Any) -> str:
-    rows = "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in users)
-    return (
-        f"{{{{Program details\n|start={start}\n|end={end}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n|campaign=Drive\n}}}}\n"
-        f"{{{{Participants table}}}}\n{rows}{{{{End of participants table}}}}\n"
-    )
+    hosts = [farm.content.host, farm.media.host]
+    return program_page(users, hosts, start=start, end=end, campaign="Drive")
 
 
 def _ts(moment: datetime) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.core.hashtags import hashtags_in, is_hashtag, parse_hashtags, tag_key
-from harness import Farm
+from harness import Farm, program_page
 
 FULLWIDTH = "\uff03\uff37\uff2c\uff25\uff12\uff10\uff12\uff14"  # the sign, "WLE2024" full-width
 
@@ -64,15 +64,13 @@ TAG = re.compile(r"(?:^|\s)#(1lib1ref|wle2024)(?!\w)", re.IGNORECASE)
 
 
 def _program(farm: Farm, rows: list[str], *, days_before: int = 1) -> str:
-    today = datetime.now(UTC).date()
-    lines = "\n".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}" for u in rows)
-    return (
-        "{{Program details\n|name=Hashtags\n|organizer=Admin\n"
-        f"|start={(today - timedelta(days=days_before)).isoformat()}\n"
-        f"|end={(today + timedelta(days=1)).isoformat()}\n"
-        f"|wikis={farm.content.host}, {farm.media.host}\n"
-        "|hashtags=#1Lib1Ref, WLE2024, not a tag\n}}\n\n"
-        "{{Participants table}}\n" + lines + "\n{{End of participants table}}\n"
+    return program_page(
+        rows,
+        [farm.content.host, farm.media.host],
+        start=datetime.now(UTC).date() - timedelta(days=days_before),
+        name="Hashtags",
+        organizer="Admin",
+        hashtags="#1Lib1Ref, WLE2024, not a tag",
     )
 
 

@@ -14,7 +14,7 @@ import mwparserfromhell
 import pytest
 
 from bot.core.references import RevisionReferences, added_by, count_references
-from harness import Farm, LocalWiki
+from harness import Farm, LocalWiki, program_page
 
 
 def test_a_named_reference_and_its_reuses_are_one() -> None:
@@ -178,16 +178,10 @@ def test_references_added_match_the_revision_texts(
     # Not an article: a talk page's references do not count.
     alice.edit("Talk:Ref one", "T.<ref>t</ref>", "talk")
     today = datetime.now(UTC).date()
-    admin.edit(
-        TITLE,
-        "{{Program details\n|name=References\n|organizer=Admin\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={wiki.host}\n|goals=references: 20\n}}}}\n"
-        "{{Participants table}}\n"
-        + "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in PEOPLE)
-        + "{{End of participants table}}\n",
-        "program",
+    page = program_page(
+        PEOPLE, [wiki.host], name="References", organizer="Admin", goals="references: 20"
     )
+    admin.edit(TITLE, page, "program")
     start = datetime.combine(today - timedelta(days=1), datetime.min.time(), UTC)
     end = datetime.combine(today + timedelta(days=1), datetime.max.time(), UTC)
     store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness import Farm, LocalWiki, tiny_png
+from harness import Farm, LocalWiki, program_page, tiny_png
 from harness.dbcount import DB_FIGURES, DbCounts, db_counts
 
 ParticipantFactory = Callable[..., Any]
@@ -35,19 +35,19 @@ def program_text(
     *,
     start: str | None = None,
     end: str | None = None,
-    extra: str = "",
     wikis: str | None = None,
+    **details: str,
 ) -> str:
-    today = datetime.now(UTC).date()
-    rows = "\n".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}" for u in users)
-    return (
-        "Organizer prose before.\n"
-        "{{Program details\n|name=Test program\n|organizer=Admin\n"
-        f"|start={start or (today - timedelta(days=1)).isoformat()}\n"
-        f"|end={end or (today + timedelta(days=1)).isoformat()}\n"
-        f"|wikis={wikis if wikis is not None else f'{farm.content.host}, {farm.media.host}'}\n"
-        f"{extra}}}}}\n\n"
-        "{{Participants table}}\n" + rows + "\n{{End of participants table}}\n\nAfter.\n"
+    return program_page(
+        users,
+        [wikis] if wikis is not None else [farm.content.host, farm.media.host],
+        start=start,
+        end=end,
+        before="Organizer prose before.\n",
+        after="\nAfter.\n",
+        name="Test program",
+        organizer="Admin",
+        **details,
     )
 
 
@@ -221,11 +221,13 @@ def test_scope_by_category_template_and_article(
     alice.edit("Listed article", "D.")
     alice.edit("Out of scope", "E.")
     wikis.content.run_jobs()
-    extra = (
-        "|categories=Scientists\n|category_depth=1\n|templates=Infobox scientist\n"
-        "|articles=Listed article\n"
-    )
-    admin.edit(TITLE, program_text(wikis, ["Alice"], extra=extra, wikis=wikis.content.host))
+    scope = {
+        "categories": "Scientists",
+        "category_depth": "1",
+        "templates": "Infobox scientist",
+        "articles": "Listed article",
+    }
+    admin.edit(TITLE, program_text(wikis, ["Alice"], wikis=wikis.content.host, **scope))
     refresh()
     text = page_text(wikis.content, participant)
     assert row_figures(text)["Alice"]["articles_edited"] == "4"
@@ -499,7 +501,7 @@ def test_rows_as_organizers_paste_them_are_counted_and_an_open_table_is_closed(
     install_templates(wikis)
     admin = participant("Admin")
     text = program_text(
-        wikis, ["User:Alice", "[[User:Bob|Bob]]", "Carol"], extra="|facilitators=Carol\n"
+        wikis, ["User:Alice", "[[User:Bob|Bob]]", "Carol"], facilitators="Carol"
     ).replace("{{End of participants table}}\n", "")
     admin.edit(TITLE, text)
     result = refresh()

@@ -57,7 +57,7 @@ pywikibot = pytest.importorskip("pywikibot")
 
 from bot.jobs.refresh import Refresher  # noqa: E402
 from bot.store import Store  # noqa: E402
-from harness import Farm, LocalWiki  # noqa: E402
+from harness import Farm, LocalWiki, program_page  # noqa: E402
 
 TITLE = "Project:Wikidata program"
 PEOPLE = ("Alice", "Bob")
@@ -107,18 +107,11 @@ def test_wikidata_figures_match_the_summaries_in_the_tables(
         who = alice if number % 2 == 0 else bob
         who.edit(f"Q{1000 + number}", f"Item {number}", summary)
     carol.edit("Q999", "Not a participant", SUMMARIES[0][0])  # not listed: not counted
-    today = datetime.now(UTC).date()
     admin = participant("Admin")
-    admin.edit(
-        TITLE,
-        "{{Program details\n|name=Wikidata\n|organizer=Admin\n"
-        f"|start={today - timedelta(days=1)}\n|end={today + timedelta(days=1)}\n"
-        f"|wikis={wiki.host}\n|goals=wikidata_aliases: 4\n}}}}\n"
-        "{{Participants table}}\n"
-        + "".join(f"{{{{Participant table row|username={u}|joined=2026-11-01}}}}\n" for u in PEOPLE)
-        + "{{End of participants table}}\n",
-        "program",
+    page = program_page(
+        PEOPLE, [wiki.host], name="Wikidata", organizer="Admin", goals="wikidata_aliases: 4"
     )
+    admin.edit(TITLE, page, "program")
     store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
     site = pywikibot.Site(wiki.name, wiki.name)
     result = Refresher(store).refresh(pywikibot.Page(site, TITLE))
