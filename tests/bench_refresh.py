@@ -24,7 +24,9 @@ one run:
 3. An incremental refresh after ``--new-edits`` edits by participants, one counted article
    moved out of the main namespace (to the User namespace), three deleted, one that was
    deleted before the first count undeleted, and one turned into a redirect by a
-   non-participant: ``programs-bot refresh PAGE``, timed; then ``refresh --full`` over a
+   non-participant: ``programs-bot refresh PAGE``, timed, beside its own floor replayed
+   before and after it (``replay_incremental``: from each wiki's fetch mark in the store,
+   the requests an incremental refresh cannot do without); then ``refresh --full`` over a
    copy of the store as it was before that refresh (a fresh Pywikibot directory): the page
    it leaves must be the one the incremental refresh left. A full count over an empty
    store is shown beside it (it cannot know the deleted articles: only the store does).
