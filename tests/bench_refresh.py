@@ -426,19 +426,57 @@ def _ask(session: requests.Session, url: str, params: dict[str, Any]) -> dict[st
     return answer
 
 
+def _read_parts(
+    session: requests.Session, url: str, params: dict[str, Any]
+) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    """(requests, rows by the answers' key) for one query and its continuations (several
+    modules asked together continue side by side)."""
+    params = {"action": "query", "continue": "", **params}
+    made = 0
+    parts: dict[str, list[dict[str, Any]]] = {}
+    while True:
+        answer = _ask(session, url, params)
+        made += 1
+        for key, rows in answer.get("query", {}).items():
+            if isinstance(rows, list):
+                parts.setdefault(key, []).extend(rows)
+        if "continue" not in answer:
+            return made, parts
+        params.update(answer["continue"])
+
+
 def _read_all(
     session: requests.Session, url: str, params: dict[str, Any], key: str
 ) -> tuple[int, list[dict[str, Any]]]:
     """(requests, rows) for one query and its continuations."""
-    params = {"action": "query", "continue": "", **params}
-    made, rows = 0, []
-    while True:
-        answer = _ask(session, url, params)
-        made += 1
-        rows += answer.get("query", {}).get(key, [])
-        if "continue" not in answer:
-            return made, rows
-        params.update(answer["continue"])
+    made, parts = _read_parts(session, url, params)
+    return made, parts.get(key, [])
+
+
+def _contributions(names: list[str], start: str, end: str) -> dict[str, Any]:
+    """``list=usercontribs`` for a batch of names, with the properties the bot asks."""
+    return {
+        "list": "usercontribs",
+        "ucuser": "|".join(names),
+        "ucstart": start,
+        "ucend": end,
+        "ucdir": "newer",
+        "ucprop": "ids|title|timestamp|sizediff|flags|comment",
+        "uclimit": "max",
+    }
+
+
+def _upload_log(start: str, end: str) -> dict[str, Any]:
+    """``list=logevents`` for the upload log from ``start`` to ``end``."""
+    return {
+        "list": "logevents",
+        "letype": "upload",
+        "lestart": start,
+        "leend": end,
+        "ledir": "newer",
+        "leprop": "user|title|timestamp|type",
+        "lelimit": "max",
+    }
 
 
 def _replay_wiki(
@@ -454,33 +492,14 @@ def _replay_wiki(
         made, rows = _read_all(
             session,
             wiki.api_url,
-            {
-                "list": "usercontribs",
-                "ucuser": "|".join(ordered[i : i + BATCH]),
-                "ucstart": window[0],
-                "ucend": window[1],
-                "ucdir": "newer",
-                "ucprop": "ids|title|timestamp|sizediff|flags|comment",
-                "uclimit": "max",
-            },
+            _contributions(ordered[i : i + BATCH], window[0], window[1]),
             "usercontribs",
         )
         batches.append((made, len(rows)))
         articles |= {int(row["pageid"]) for row in rows if int(row["ns"]) == 0}
         edits += [(int(row["revid"]), int(row["pageid"])) for row in rows if int(row["ns"]) == 0]
     log_made, log_rows = _read_all(
-        session,
-        wiki.api_url,
-        {
-            "list": "logevents",
-            "letype": "upload",
-            "lestart": window[0],
-            "leend": window[1],
-            "ledir": "newer",
-            "leprop": "user|title|timestamp|type",
-            "lelimit": "max",
-        },
-        "logevents",
+        session, wiki.api_url, _upload_log(window[0], window[1]), "logevents"
     )
     fetch_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -626,24 +645,12 @@ def _replay_since(
     made, contributions, changes = 0, [], []
     ordered = sorted(names)
     for i in range(0, len(ordered), BATCH):
-        params: dict[str, Any] = {
-            "list": "usercontribs",
-            "ucuser": "|".join(ordered[i : i + BATCH]),
-            "ucstart": format_moment(start),
-            "ucend": window[1],
-            "ucdir": "newer",
-            "ucprop": "ids|title|timestamp|sizediff|flags|comment",
-            "uclimit": "max",
-        }
+        params = _contributions(ordered[i : i + BATCH], format_moment(start), window[1])
         if i == 0:
-            params["list"] = "usercontribs|logevents|recentchanges"
+            upload_log = _upload_log(format_moment(start), window[1])
+            params |= {k: v for k, v in upload_log.items() if k != "list"}
             params |= {
-                "letype": "upload",
-                "lestart": format_moment(start),
-                "leend": window[1],
-                "ledir": "newer",
-                "leprop": "user|title|timestamp|type",
-                "lelimit": "max",
+                "list": "usercontribs|logevents|recentchanges",
                 "rcstart": format_moment(asked_from),
                 "rcdir": "newer",
                 "rcexcludeuser": BOT_USERNAME,
@@ -651,15 +658,10 @@ def _replay_since(
                 "rctype": "edit|new|log",
                 "rclimit": "max",
             }
-        params = {"action": "query", "continue": "", **params}
-        while True:
-            answer = _ask(session, wiki.api_url, params)
-            made += 1
-            contributions += answer.get("query", {}).get("usercontribs", [])
-            changes += answer.get("query", {}).get("recentchanges", [])
-            if "continue" not in answer:
-                break
-            params.update(answer["continue"])
+        made_now, parts = _read_parts(session, wiki.api_url, params)
+        made += made_now
+        contributions += parts.get("usercontribs", [])
+        changes += parts.get("recentchanges", [])
     fetch_made = made
     restored = sorted(
         {c["title"] for c in changes if (c.get("logtype"), c.get("logaction")) == UNDELETION}
