@@ -42,12 +42,12 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0006"
+    assert version == "0007"
 
 
 def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
     fresh = Store(store_url, migrate=False)
-    assert fresh.pending_migrations() == ["0001", "0002", "0003", "0004", "0005", "0006"]
+    assert fresh.pending_migrations() == ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
     with fresh.engine.connect() as conn:  # nothing was created by asking
         assert not conn.dialect.has_table(conn, "api_tokens")
     fresh.migrate()
@@ -70,6 +70,7 @@ def empty_store(url: str) -> None:
         "0004",
         "0005",
         "0006",
+        "0007",
     ]
 
 
@@ -121,9 +122,21 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(
         assert reopened.pending_migrations() == []
         with reopened.engine.connect() as conn:
             versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-            assert [tuple(row) for row in versions] == [("0006",)]
+            assert [tuple(row) for row in versions] == [("0007",)]
             assert conn.dialect.has_table(conn, "api_tokens")
         reopened.engine.dispose()
+
+
+def test_a_kept_session_bundle_is_replaced_by_a_newer_one(store: Store) -> None:
+    """Bundles of several megabytes fit on every engine (MariaDB's BLOB holds 64 kB)."""
+    assert store.kept_session("a" * 64) is None
+    big = bytes(range(256)) * (3 * 1024 * 1024 // 256)
+    store.keep_session("a" * 64, big, NOW)
+    store.keep_session("b" * 64, b"other bot", NOW)
+    assert store.kept_session("a" * 64) == big
+    store.keep_session("a" * 64, b"newer", NOW + timedelta(minutes=1))
+    assert store.kept_session("a" * 64) == b"newer"
+    assert store.kept_session("b" * 64) == b"other bot"
 
 
 def test_remembered_revisions_round_trip(store: Store) -> None:

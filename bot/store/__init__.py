@@ -1,5 +1,6 @@
 """The SQL store: what refreshes counted, API tokens, joins, claims, refresh requests,
-program snapshots and the schedule, one module a concern, composed into ``Store``."""
+program snapshots, the schedule and the bot's sealed Pywikibot session, one module a
+concern, composed into ``Store``."""
 
 from bot.core.errors import StoreError
 from bot.store.counted import FetchMark

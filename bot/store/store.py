@@ -7,6 +7,7 @@ from bot.store.counted import CountedStore
 from bot.store.joins import JoinStore
 from bot.store.refresh_requests import RefreshRequestStore
 from bot.store.schedule import ScheduleStore
+from bot.store.sessions import SessionStore
 from bot.store.snapshots import SnapshotStore
 from bot.store.tokens import TokenStore
 
@@ -19,6 +20,7 @@ class Store(
     RefreshRequestStore,
     SnapshotStore,
     ScheduleStore,
+    SessionStore,
 ):
     """Every table the project keeps, behind one object; safe to share between threads.
 

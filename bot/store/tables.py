@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -202,4 +203,15 @@ schedule = Table(
     Column("feed_key", String(NAME), nullable=True),
     # When the program was last counted in full (every revision of the window read again).
     Column("last_full", DateTime, nullable=True),
+)
+
+# The bot's Pywikibot session (cookies, cached site information), sealed, one bundle per
+# bot (bot.wiki.session_files): a fresh Pywikibot directory starts from it.
+SESSION_BUNDLE = 16 * 1024 * 1024 - 1  # MEDIUMBLOB on MariaDB; bytea, BLOB elsewhere
+pywikibot_sessions = Table(
+    "pywikibot_sessions",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("bundle", LargeBinary(SESSION_BUNDLE), nullable=False),
+    Column("saved_at", DateTime, nullable=False),
 )
