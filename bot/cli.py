@@ -96,6 +96,8 @@ from bot.jobs.joins import Worker
 from bot.jobs.refresh import Refresher
 from bot.jobs.reports import report_tables
 from bot.jobs.scheduler import Scheduler
+from bot.jobs.session import KeptSession, kept_session
+from bot.store import Store
 from bot.wiki.changes import PollingFeed
 from bot.wiki.edit import show_diff
 from bot.wiki.sites import home_site, host_of
@@ -206,10 +208,16 @@ def _refresh(options: argparse.Namespace) -> int:
     if bool(options.pages) == bool(options.all):
         pywikibot.error("give either program page titles or --all")
         return EXIT_USAGE
+    store = open_store(options.db)
+    with kept_session(store):
+        return _refresh_pages(store, options)
+
+
+def _refresh_pages(store: Store, options: argparse.Namespace) -> int:
     site = home_site()
     messages = Messages()
     refresher = Refresher(
-        open_store(options.db),
+        store,
         messages=messages,
         stop_page=options.stop_page,
         simulate=_simulate(),
@@ -244,8 +252,10 @@ def _refresh(options: argparse.Namespace) -> int:
 
 
 def _report(options: argparse.Namespace) -> int:
-    site = home_site()
-    title, tables = report_tables(site, options.page, open_store(options.db), load_bot_config())
+    store = open_store(options.db)
+    with kept_session(store):
+        site = home_site()
+        title, tables = report_tables(site, options.page, store, load_bot_config())
     if options.format == "json":
         print(tables_as_json(tables, wiki=host_of(site), title=title))
         return EXIT_OK
@@ -302,7 +312,12 @@ def _deploy(options: argparse.Namespace) -> int:
 
 
 def _worker(options: argparse.Namespace) -> int:
-    worker = Worker(open_store(options.db), stop_page=options.stop_page, config=load_bot_config())
+    store = open_store(options.db)
+    with kept_session(store):
+        return _work(Worker(store, stop_page=options.stop_page, config=load_bot_config()), options)
+
+
+def _work(worker: Worker, options: argparse.Namespace) -> int:
     if options.once:
         result = worker.run_once()
         pywikibot.info(
@@ -328,18 +343,22 @@ def _run(options: argparse.Namespace) -> int:
     for chatty in ("alembic", "apscheduler.scheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     config = load_bot_config()
+    store = open_store(options.db)
+    session = KeptSession(store)
+    session.restore()
     site = home_site()
     # With [stream] in programs-bot.toml, one EventStreams connection for the wikis it
     # covers, polling for the others.
     settings = config.stream
     stream = StreamFeed(settings.url, settings.covers, site=site) if settings else None
     scheduler = Scheduler(
-        open_store(options.db),
+        store,
         site,
         config=config,
         stop_page=options.stop_page,
         cadence=Cadence(edit_interval=timedelta(minutes=options.edit_interval)),
         feed=CompositeFeed(stream, PollingFeed()) if stream is not None else None,
+        session=session,
     )
     pywikibot.info(f"scheduler {scheduler.worker_id} running; SIGTERM stops it")
     if settings is not None and stream is not None:
@@ -350,6 +369,7 @@ def _run(options: argparse.Namespace) -> int:
     finally:
         if stream is not None:
             stream.close()
+        session.keep()
     pywikibot.info("scheduler stopped")
     return EXIT_OK
 

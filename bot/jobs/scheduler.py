@@ -41,6 +41,7 @@ from bot.jobs.feed import FeedResult, apply_changes
 from bot.jobs.joins import Worker
 from bot.jobs.leases import page_lease, process_id
 from bot.jobs.refresh import Refresher, requested_pages
+from bot.jobs.session import KeptSession
 from bot.store import ScheduleEntry, Store
 from bot.wiki.changes import ChangeFeed, PollingFeed
 from bot.wiki.discovery import campaign_pages, program_pages
@@ -78,6 +79,7 @@ class Scheduler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         worker_id: str | None = None,
         feed: ChangeFeed | None = None,
+        session: KeptSession | None = None,
     ) -> None:
         self.store = store
         self.site = site
@@ -104,6 +106,9 @@ class Scheduler:
         #: may be written at once (an organizer who fixed a date sees the result), whatever
         #: the edit cadence says.
         self.changed: set[tuple[str, str]] = set()
+        #: The Pywikibot session kept in the store after each cycle (a login, a cache
+        #: entry), for processes starting in a fresh Pywikibot directory.
+        self.session = session
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -139,6 +144,8 @@ class Scheduler:
             refreshed += outcome is not None
             edited += bool(outcome)
             failed += outcome is None
+        if self.session is not None:
+            self.session.keep()
         return CycleResult(joins.applied, requested, active, refreshed, edited, failed)
 
     def _due(self, entry: ScheduleEntry, now: datetime) -> bool:
