@@ -133,3 +133,25 @@ def test_without_the_kept_session_a_fresh_directory_logs_in(wikis: Farm, tmp_pat
     password = changed / "user-password.py"
     password.write_text(password.read_text() + "# another password file\n")
     assert refresh(changed, db)["login"] == 1
+
+
+def test_the_scheduler_keeps_the_session_after_a_cycle(wikis: Farm, tmp_path: Path) -> None:
+    import pywikibot
+
+    from bot.jobs.scheduler import Scheduler
+    from bot.jobs.session import KeptSession
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    session = KeptSession(store)
+    assert session.seal is not None
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    site.login()
+    Scheduler(store, site, session=session).cycle()
+    bundle = store.kept_session(session.seal.key_id)
+    assert bundle is not None
+    files = session.seal.open(bundle)
+    assert files is not None
+    assert [name for name in files if name.endswith(".lwp")], sorted(files)
+    assert [name for name in files if name.startswith("apicache/")], sorted(files)
+    assert not session.keep()  # unchanged since the cycle: nothing written again
