@@ -79,6 +79,7 @@ def test_restoring_writes_only_what_the_directory_lacks(directory: Path, tmp_pat
     assert (fresh / "apicache" / ("cd" * 32)).read_bytes() == b"its own, newer"
     assert (fresh / ENTRY).read_bytes() == files[ENTRY]
     assert stat.S_IMODE((fresh / "pywikibot-Bot.lwp").stat().st_mode) == 0o600
+    assert sorted(p.name for p in (fresh / "apicache").iterdir()) == ["ab" * 32, "cd" * 32]
     assert restore_files(fresh, files) == []
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,18 +95,18 @@ def fingerprint(files: Mapping[str, bytes]) -> str:
 
 def restore_files(base_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     """Write the files the directory lacks (never one it has: its own are as new or
-    newer); the names written. Cookie jars are readable by their owner only, as Pywikibot
-    keeps them."""
+    newer); the names written."""
     written = []
     for name, data in sorted(files.items()):
         path = base_dir / name
         if not _NAME.match(name) or path.exists():
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".restoring")
-        partial.write_bytes(data)
-        if name.endswith(".lwp"):
-            partial.chmod(0o600)
-        partial.replace(path)
+        # A name of its own (two processes may restore into one directory at once), made
+        # readable by its owner only, as Pywikibot makes its cookie jars and cache entries.
+        handle, partial = tempfile.mkstemp(prefix=path.name + "-", dir=path.parent)
+        with open(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)
         written.append(name)
     return written
