@@ -7,9 +7,9 @@ about eight requests per wiki. Restored from a sealed bundle before the first re
 directory is as a warm one: the session logs the bot in (while the wiki keeps it) and the
 cached answers are found.
 
-The seal is Fernet (authenticated encryption) with a key made from the password file and
-the account names of user-config.py: only a process that could log the bot in anyway can
-open a bundle, and a bundle of another bot or another account never opens.
+The seal is Fernet (authenticated encryption) under a key derived (HKDF) from the password
+file and the account names of user-config.py: only a process that could log the bot in
+anyway can open a bundle, and a bundle of another bot or another account never opens.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pywikibot import config
 
 #: The files kept: cookie jars at the top of the directory, Pywikibot's API cache entries.
@@ -66,8 +68,8 @@ def session_seal() -> SessionSeal | None:
     except OSError:
         return None
     accounts = sorted((family, sorted(codes.items())) for family, codes in config.usernames.items())
-    material = hashlib.sha256(b"programs-bot session\n" + secret + repr(accounts).encode())
-    key = material.digest()
+    info = b"programs-bot session\n" + repr(accounts).encode()
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
     return SessionSeal(hashlib.sha256(key).hexdigest(), Fernet(base64.urlsafe_b64encode(key)))
 
 
