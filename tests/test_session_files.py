@@ -94,3 +94,17 @@ def test_restoring_writes_nothing_outside_the_session_files(tmp_path: Path) -> N
     assert restore_files(tmp_path / "dir", hostile) == []
     assert not (tmp_path / "escaped.lwp").exists()
     assert not (tmp_path / "dir").exists()
+
+
+def test_the_newest_cache_entries_are_kept_while_they_fit(directory: Path) -> None:
+    import os
+
+    for n, name in enumerate(["11" * 32, "22" * 32, "33" * 32]):
+        path = directory / "apicache" / name
+        path.write_bytes(bytes(1000))
+        os.utime(path, (2_000_000_000 + n, 2_000_000_000 + n))  # newer than the others
+    kept = session_files(directory, budget=2500)
+    assert "pywikibot-Bot.lwp" in kept
+    assert {"apicache/" + "22" * 32, "apicache/" + "33" * 32} <= kept.keys()
+    assert "apicache/" + "11" * 32 not in kept  # the oldest big one did not fit
+    assert sum(map(len, kept.values())) <= 2500

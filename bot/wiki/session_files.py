@@ -31,7 +31,10 @@ from pywikibot import config
 
 #: The files kept: cookie jars at the top of the directory, Pywikibot's API cache entries.
 _NAME = re.compile(r"^(?:pywikibot[^/\\]*\.lwp|apicache/[0-9a-f]{64})$")
-#: Bigger bundles are not kept (the cache holds a few hundred kB on a busy bot).
+#: At most this much of the files is kept (the cookie jars, then the newest cache entries);
+#: sealing makes them about 1.8 times bigger. A bot on a few wikis caches a few hundred kB.
+MAX_FILES = 4 * 1024 * 1024
+#: A bundle bigger than this is not kept (the store's column holds 16 MB).
 MAX_BUNDLE = 8 * 1024 * 1024
 
 
@@ -73,18 +76,34 @@ def session_seal() -> SessionSeal | None:
     return SessionSeal(hashlib.sha256(key).hexdigest(), Fernet(base64.urlsafe_b64encode(key)))
 
 
-def session_files(base_dir: Path) -> dict[str, bytes]:
-    """The directory's cookie jars and API cache entries, by name relative to it."""
-    paths = [*base_dir.glob("pywikibot*.lwp"), *(base_dir / "apicache").glob("*")]
+def session_files(base_dir: Path, budget: int = MAX_FILES) -> dict[str, bytes]:
+    """The directory's cookie jars and API cache entries, by name relative to it: the jars,
+    then the newest entries while they fit in ``budget`` bytes (a bot on many wikis caches
+    more than a bundle should hold; an entry left out is asked again when needed)."""
+    jars = sorted(base_dir.glob("pywikibot*.lwp"))
+    entries = sorted((base_dir / "apicache").glob("*"), key=_modified, reverse=True)
     found: dict[str, bytes] = {}
-    for path in sorted(paths):
+    size = 0
+    for path in [*jars, *entries]:
         name = path.relative_to(base_dir).as_posix()
-        if _NAME.match(name) and path.is_file():
-            try:
-                found[name] = path.read_bytes()
-            except OSError:  # removed meanwhile (Pywikibot replaces cache files)
-                continue
+        if not _NAME.match(name):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:  # removed meanwhile (Pywikibot replaces cache files)
+            continue
+        if name.startswith("apicache/") and size + len(data) > budget:
+            continue
+        found[name] = data
+        size += len(data)
     return found
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def fingerprint(files: Mapping[str, bytes]) -> str:
