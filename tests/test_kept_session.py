@@ -155,3 +155,25 @@ def test_the_scheduler_keeps_the_session_after_a_cycle(wikis: Farm, tmp_path: Pa
     assert [name for name in files if name.endswith(".lwp")], sorted(files)
     assert [name for name in files if name.startswith("apicache/")], sorted(files)
     assert not session.keep()  # unchanged since the cycle: nothing written again
+
+
+def test_simulate_keeps_no_session(
+    wikis: Farm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-simulate`` writes nothing, to the store either."""
+    import pywikibot
+    from pywikibot import config
+
+    from bot.jobs.session import KeptSession
+    from bot.store import Store
+
+    pywikibot.Site(wikis.content.name, wikis.content.name).login()  # a session to keep
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    session = KeptSession(store)
+    assert session.seal is not None
+    monkeypatch.setattr(config, "simulate", True)
+    assert not session.keep()
+    assert store.kept_session(session.seal.key_id) is None
+    monkeypatch.setattr(config, "simulate", False)
+    assert session.keep()
+    assert store.kept_session(session.seal.key_id) is not None

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pywikibot import config
+
 from bot.core.errors import StoreError
 from bot.jobs.environment import config_dir
 from bot.store import Store
@@ -58,8 +60,9 @@ class KeptSession:
         return written
 
     def keep(self) -> bool:
-        """Keep the directory's session in the store when it changed; whether it did."""
-        if self.seal is None:
+        """Keep the directory's session in the store when it changed; whether it did.
+        Under ``-simulate`` nothing is written, to the store either."""
+        if self.seal is None or config.simulate:
             return False
         files = session_files(self.base_dir)
         now = fingerprint(files)
