@@ -13,7 +13,6 @@ from pathlib import Path
 
 from pywikibot import config
 
-from bot.core.errors import StoreError
 from bot.jobs.environment import config_dir
 from bot.store import Store
 from bot.wiki.session_files import (
@@ -42,11 +41,7 @@ class KeptSession:
         the first site is made: Pywikibot reads the cookie jar then."""
         if self.seal is None:
             return []
-        try:
-            bundle = self.store.kept_session(self.seal.key_id)
-        except StoreError as error:
-            log.warning("the kept session cannot be read (the bot logs in): %s", error)
-            return []
+        bundle = self.store.kept_session(self.seal.key_id)
         if bundle is None:
             return []
         files = self.seal.open(bundle)
@@ -72,11 +67,7 @@ class KeptSession:
         if len(bundle) > MAX_BUNDLE:
             log.warning("the session is not kept: %d bytes sealed", len(bundle))
             return False
-        try:
-            self.store.keep_session(self.seal.key_id, bundle, datetime.now(UTC))
-        except StoreError as error:
-            log.warning("the session cannot be kept: %s", error)
-            return False
+        self.store.keep_session(self.seal.key_id, bundle, datetime.now(UTC))
         self._kept = now
         return True
 
