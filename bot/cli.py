@@ -87,6 +87,7 @@ from bot.core.exports import TABLES, Row, columns_of, tables_as_json, to_csv
 from bot.core.grant_report import grant_report, grant_wikitext
 from bot.core.messages import Messages
 from bot.core.render import notice_plain
+from bot.core.settings import BotConfig
 from bot.core.titles import file_slug
 from bot.jobs.batch import pages_to_refresh, refresh_pages
 from bot.jobs.deploy import deploy, gadget_plan, planned_pages, wiki_language
@@ -344,8 +345,15 @@ def _run(options: argparse.Namespace) -> int:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     config = load_bot_config()
     store = open_store(options.db)
-    session = KeptSession(store)
-    session.restore()
+    with kept_session(store) as session:
+        _schedule(store, session, config, options)
+    pywikibot.info("scheduler stopped")
+    return EXIT_OK
+
+
+def _schedule(
+    store: Store, session: KeptSession, config: BotConfig, options: argparse.Namespace
+) -> None:
     site = home_site()
     # With [stream] in programs-bot.toml, one EventStreams connection for the wikis it
     # covers, polling for the others.
@@ -369,9 +377,6 @@ def _run(options: argparse.Namespace) -> int:
     finally:
         if stream is not None:
             stream.close()
-        session.keep()
-    pywikibot.info("scheduler stopped")
-    return EXIT_OK
 
 
 def _status(options: argparse.Namespace) -> int:
