@@ -128,3 +128,29 @@ def test_sentence_and_block() -> None:
     assert "{{Program deleted article|wiki=a.example.org|title=Page 4}}" in block
     assert "{{Program outcomes row|wiki=total|edits=7|mainspace_edits=6|" in block
     assert "{{Program outcomes row|wiki=a.example.org|wiki_name=a.example.org|edits=7|" in block
+
+
+def test_days_listed_twice_and_a_file_two_participants_uploaded() -> None:
+    """Per day: every counted edit, articles once a day; a participant listed twice counts
+    once; a file two participants uploaded under one title is one upload of the wiki."""
+    later = datetime(2026, 11, 11, 8, tzinfo=UTC)
+    records = WikiRecords(
+        "a",
+        revisions=(
+            rev(1, "Alice", 1),
+            rev(2, "Bob", 1),  # the same article the same day: one article that day
+            rev(3, "Bob", 5, ns=2),  # user space: an edit of the day, no article
+            rev(4, "Alice", 2, when=later),
+            rev(5, "Alice", 4, when=later),  # deleted since
+            rev(6, "Zed", 2, when=later),  # not a participant: not in the days either
+        ),
+        pages=PAGES,
+        uploads=(Upload("Alice", "File:X.png", INSIDE), Upload("Bob", "File:X.png", later)),
+    )
+    out = compute_outcomes(["Alice", "Bob", "Alice"], WINDOW, [records])
+    assert out.per_day == {INSIDE.date(): (3, 1), later.date(): (2, 2)}
+    assert list(out.per_user) == ["Alice", "Bob"]
+    assert (out.per_user["Alice"].uploads, out.per_user["Bob"].uploads) == (1, 1)
+    assert (out.per_wiki["a"].uploads, out.total.uploads) == (1, 1)
+    assert out.total == Counts(5, 4, 3, 0, 40, 1, 1)
+    assert out.deleted_articles == (DeletedArticle("a", "Page 4"),)

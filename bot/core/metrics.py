@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-from bot.core.contributions import MAIN_NAMESPACE, PageState, Revision, WikiRecords
+from bot.core.contributions import MAIN_NAMESPACE, Revision, WikiRecords
 from bot.core.model import Window
-from bot.core.references import RevisionReferences, added_by
+from bot.core.references import added_by
 from bot.core.wikibase import WIKIDATA_FIGURES, action_figures
 
 
@@ -90,8 +90,8 @@ class _Tally:
         for figure, n in other.wikidata.items():
             self.wikidata[figure] = self.wikidata.get(figure, 0) + n
 
-    def counts(self, pages: Mapping[_ArticleKey, PageState], uploads: int) -> Counts:
-        deleted = sum(1 for key in self.edited if pages[key].deleted)
+    def counts(self, deleted: Set[_ArticleKey], uploads: int) -> Counts:
+        """The figures, given the articles whose page is deleted and the uploads."""
         return Counts(
             self.edits,
             self.mainspace,
@@ -99,36 +99,10 @@ class _Tally:
             len(self.created),
             self.bytes_added,
             uploads,
-            deleted,
+            len(self.edited & deleted),
             self.references,
             *(self.wikidata.get(figure, 0) for figure in WIKIDATA_FIGURES),
         )
-
-
-def _tally(
-    revisions: Iterable[tuple[str, Revision]],
-    pages: Mapping[_ArticleKey, PageState],
-    references: Mapping[str, Mapping[int, RevisionReferences]],
-) -> _Tally:
-    """Figures over ``(wiki, revision)`` pairs already limited to who, where and when."""
-    tally = _Tally()
-    for wiki, rev in revisions:
-        tally.edits += 1
-        if rev.wikibase:
-            for figure, n in action_figures(rev.wikibase):
-                tally.wikidata[figure] = tally.wikidata.get(figure, 0) + n
-        if rev.namespace != MAIN_NAMESPACE:
-            continue
-        tally.mainspace += 1
-        tally.bytes_added += max(rev.sizediff, 0)
-        key = (wiki, rev.pageid)
-        if not _is_article(rev, pages.get(key)):
-            continue
-        tally.edited.add(key)
-        tally.references += added_by(rev.revid, references.get(wiki, {}))
-        if rev.new:
-            tally.created.add(key)
-    return tally
 
 
 def _merged(tallies: Iterable[_Tally]) -> _Tally:
@@ -149,65 +123,76 @@ def compute_outcomes(
     counting and are listed, never dropped.
     """
     who = set(participants)
-    pages: dict[_ArticleKey, PageState] = {}
-    counted: list[tuple[str, Revision]] = []
+    users = list(dict.fromkeys(participants))
+    wikis = [r.wiki for r in records]
+    # One pass over the revisions (a program may have hundreds of thousands), each into
+    # its participant's tally on its wiki; the figures over several participants or wikis
+    # merge those tallies (articles as sets: each counted once).
+    tallies: dict[tuple[str, str], _Tally] = {}
+    day_edits: dict[date, int] = {}
+    day_articles: dict[date, set[_ArticleKey]] = {}
+    deleted: set[_ArticleKey] = set()
+    titles: dict[_ArticleKey, str] = {}
     uploads_of: dict[tuple[str, str], set[str]] = {}
     for wiki_records in records:
         wiki = wiki_records.wiki
+        references = wiki_records.references
         for pageid, state in wiki_records.pages.items():
-            pages[(wiki, pageid)] = state
-        counted += ((wiki, rev) for rev in _counted_revisions(wiki_records, who, window))
+            if state.deleted:
+                deleted.add((wiki, pageid))
+                titles[(wiki, pageid)] = state.title
+        for rev, namespace, article in _classified(wiki_records, who, window):
+            tally = tallies.get((rev.user, wiki))
+            if tally is None:
+                tally = tallies[(rev.user, wiki)] = _Tally()
+            day = rev.timestamp.date()
+            day_edits[day] = day_edits.get(day, 0) + 1
+            tally.edits += 1
+            if rev.wikibase:
+                for figure, n in action_figures(rev.wikibase):
+                    tally.wikidata[figure] = tally.wikidata.get(figure, 0) + n
+            if namespace != MAIN_NAMESPACE:
+                continue
+            tally.mainspace += 1
+            tally.bytes_added += max(rev.sizediff, 0)
+            if not article:
+                continue
+            key = (wiki, rev.pageid)
+            tally.edited.add(key)
+            day_articles.setdefault(day, set()).add(key)
+            tally.references += added_by(rev.revid, references)
+            if rev.new:
+                tally.created.add(key)
         for upload in wiki_records.uploads:
             if upload.user in who and upload.timestamp in window:
                 uploads_of.setdefault((upload.user, wiki), set()).add(upload.title)
 
-    wikis = [r.wiki for r in records]
-    references = {r.wiki: r.references for r in records}
-    by_user_wiki: dict[tuple[str, str], list[tuple[str, Revision]]] = {}
-    for wiki, rev in counted:
-        by_user_wiki.setdefault((rev.user, wiki), []).append((wiki, rev))
+    def uploads(user: str, wiki: str) -> int:
+        return len(uploads_of.get((user, wiki), ()))
 
-    def uploads(user: str | None, wiki: str | None) -> int:
-        return len(
-            {
-                (w, title)
-                for (u, w), titles in uploads_of.items()
-                if user in (None, u) and wiki in (None, w)
-                for title in titles
-            }
-        )
-
-    # Each participant's revisions on each wiki are gone through once; the figures over
-    # several participants or wikis merge those (articles as sets: each counted once).
-    tallies = {
-        (user, wiki): _tally(by_user_wiki.get((user, wiki), ()), pages, references)
-        for user in dict.fromkeys(participants)
+    wiki_uploads = {
+        wiki: len(set().union(*(uploads_of.get((user, wiki), ()) for user in users)))
         for wiki in wikis
     }
+    empty = _Tally()
     per_user_wiki = {
-        (user, wiki): tallies[(user, wiki)].counts(pages, uploads(user, wiki))
-        for user in participants
+        (user, wiki): tallies.get((user, wiki), empty).counts(deleted, uploads(user, wiki))
+        for user in users
         for wiki in wikis
     }
     per_user = {
-        user: _merged(tallies[(user, wiki)] for wiki in wikis).counts(pages, uploads(user, None))
-        for user in participants
+        user: _merged(tallies.get((user, wiki), empty) for wiki in wikis).counts(
+            deleted, sum(uploads(user, wiki) for wiki in wikis)
+        )
+        for user in users
     }
     wiki_tallies = {
-        wiki: _merged(tallies[(user, wiki)] for user in dict.fromkeys(participants))
-        for wiki in wikis
+        wiki: _merged(tallies.get((user, wiki), empty) for user in users) for wiki in wikis
     }
-    per_wiki = {wiki: wiki_tallies[wiki].counts(pages, uploads(None, wiki)) for wiki in wikis}
-    total = _merged(wiki_tallies.values()).counts(pages, uploads(None, None))
-    deleted = sorted(
-        {
-            DeletedArticle(wiki, pages[(wiki, rev.pageid)].title)
-            for wiki, rev in counted
-            if rev.namespace == MAIN_NAMESPACE
-            and (gone := pages.get((wiki, rev.pageid))) is not None
-            and gone.deleted
-            and not gone.redirect
-        },
+    per_wiki = {wiki: wiki_tallies[wiki].counts(deleted, wiki_uploads[wiki]) for wiki in wikis}
+    total = _merged(wiki_tallies.values())
+    gone = sorted(
+        {DeletedArticle(key[0], titles[key]) for key in total.edited & deleted},
         key=lambda d: (d.wiki, d.title),
     )
     return Outcomes(
@@ -215,32 +200,28 @@ def compute_outcomes(
         per_user,
         per_user_wiki,
         per_wiki,
-        total,
-        tuple(deleted),
-        _per_day(counted, pages),
+        total.counts(deleted, sum(wiki_uploads.values())),
+        tuple(gone),
+        {day: (n, len(day_articles.get(day, ()))) for day, n in sorted(day_edits.items())},
     )
 
 
-def _counted_revisions(records: WikiRecords, who: set[str], window: Window) -> Iterable[Revision]:
-    """The revisions of one wiki that count: a participant's, inside the window, on a page
-    in scope; under the page's namespace now (usercontribs gives the current title, so a
-    draft moved to mainspace is an article now)."""
+def _classified(
+    records: WikiRecords, who: Set[str], window: Window
+) -> Iterator[tuple[Revision, int, bool]]:
+    """The revisions of one wiki that count (a participant's, inside the window, on a page
+    in scope), each with its namespace now (usercontribs gives the current title, so a
+    draft moved to mainspace is an article now) and whether it is an article edit (main
+    namespace, no redirect)."""
+    pages = records.pages
     for rev in records.revisions:
-        page = records.pages.get(rev.pageid)
-        if rev.user in who and rev.timestamp in window and (page is None or page.in_scope):
-            if page is not None and page.namespace != rev.namespace:
-                rev = _with_namespace(rev, page)
-            yield rev
-
-
-def _is_article(rev: Revision, page: PageState | None) -> bool:
-    """Whether a counted revision is an article edit (main namespace, no redirect)."""
-    return (
-        rev.namespace == MAIN_NAMESPACE
-        and page is not None
-        and not page.redirect
-        and page.namespace == MAIN_NAMESPACE
-    )
+        if rev.user in who and rev.timestamp in window:
+            page = pages.get(rev.pageid)
+            if page is None:
+                yield rev, rev.namespace, False
+            elif page.in_scope:
+                article = page.namespace == MAIN_NAMESPACE and not page.redirect
+                yield rev, page.namespace, article
 
 
 def article_revision_ids(
@@ -248,37 +229,6 @@ def article_revision_ids(
 ) -> set[int]:
     """The revisions whose text the references added are read from: the counted article
     edits of one wiki."""
-    who = set(participants)
     return {
-        rev.revid
-        for rev in _counted_revisions(records, who, window)
-        if _is_article(rev, records.pages.get(rev.pageid))
+        rev.revid for rev, _, article in _classified(records, set(participants), window) if article
     }
-
-
-def _per_day(
-    counted: Iterable[tuple[str, Revision]], pages: Mapping[_ArticleKey, PageState]
-) -> dict[date, tuple[int, int]]:
-    """Edits and distinct articles edited per day, by the same rules as the totals."""
-    edits: dict[date, int] = {}
-    articles: dict[date, set[_ArticleKey]] = {}
-    for wiki, rev in counted:
-        day = rev.timestamp.date()
-        edits[day] = edits.get(day, 0) + 1
-        if _is_article(rev, pages.get((wiki, rev.pageid))):
-            articles.setdefault(day, set()).add((wiki, rev.pageid))
-    return {day: (n, len(articles.get(day, ()))) for day, n in sorted(edits.items())}
-
-
-def _with_namespace(rev: Revision, page: PageState) -> Revision:
-    return Revision(
-        rev.revid,
-        rev.user,
-        rev.pageid,
-        page.namespace,
-        page.title,
-        rev.timestamp,
-        rev.sizediff,
-        rev.new,
-        rev.wikibase,
-    )
