@@ -30,9 +30,9 @@ from bot.core.wikitext import (
     block_place,
     block_range,
     broken_calls,
-    find_param,
     first_values,
     for_writing,
+    named_params,
     nested,
     read_name,
     read_only,
@@ -251,7 +251,8 @@ def parse_program_page(text: str, fmt: PageFormat | None = None) -> ProgramPage:
         if not username:
             notices.append(Notice("row-without-username", (str(position + 1),)))
             continue
-        stats_params = [find_param(template, fmt.row, name, fmt) for name in ROW_STATS]
+        named = named_params(template, fmt.row, fmt)
+        stats_params = [named.get(name) for name in ROW_STATS]
         if not all(p is None or _overwritable(p, fmt) for p in stats_params):
             notices.append(Notice(UNREADABLE_ROW, (username,)))
             continue
@@ -341,10 +342,17 @@ def render_program_page(text: str, update: PageUpdate, fmt: PageFormat | None = 
     row_templates = [t for _, key, t in top_templates(code, fmt) if key == fmt.row]
     for position, stats in update.row_stats.items():
         template = row_templates[position]
+        named = named_params(template, fmt.row, fmt)
         for name in ROW_STATS:
             if name in stats:
                 set_param(
-                    template, fmt.row, name, stats[name], fmt, lambda p: _overwritable(p, fmt)
+                    template,
+                    fmt.row,
+                    name,
+                    stats[name],
+                    fmt,
+                    lambda p: _overwritable(p, fmt),
+                    named=named,
                 )
 
     def after_table(code: Wikicode) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from html.entities import html5
 
 import mwparserfromhell
@@ -266,14 +266,15 @@ def first_values(code: Wikicode, key: str, fmt: PageFormat) -> dict[str, str] | 
     return None
 
 
-def find_param(template: Template, key: str, name: str, fmt: PageFormat) -> Parameter | None:
-    """The parameter written for canonical ``name``, under either of its names (the last
-    one, which MediaWiki uses)."""
-    found = None
+def named_params(template: Template, key: str, fmt: PageFormat) -> dict[str, Parameter]:
+    """Each parameter by its canonical name (the last one written under either of its
+    names, which MediaWiki uses): a row's fields are looked up by one pass over it."""
+    named = {}
     for param in template.params:
-        if fmt.canonical_param(key, str(param.name)) == name:
-            found = param
-    return found
+        canonical = fmt.canonical_param(key, str(param.name))
+        if canonical is not None:
+            named[canonical] = param
+    return named
 
 
 def single_line_value(param: Parameter) -> bool:
@@ -393,10 +394,12 @@ def set_param(
     value: str,
     fmt: PageFormat,
     writable: Callable[[Parameter], bool] = single_line_value,
+    named: Mapping[str, Parameter] | None = None,
 ) -> None:
     """Set a bot-owned parameter under the name the page already uses, else the
-    language's; an existing value is only replaced where ``writable`` allows."""
-    existing = find_param(template, key, name, fmt)
+    language's; an existing value is only replaced where ``writable`` allows.
+    ``named``: the template's :func:`named_params`, when the caller has them."""
+    existing = (named if named is not None else named_params(template, key, fmt)).get(name)
     if existing is not None:
         if _clean(existing) != value and writable(existing):
             _replace_value(existing, value)
