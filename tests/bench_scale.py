@@ -118,7 +118,8 @@ class Sizes:
 
     memory_per_revision: float = 480.0
     report_bytes_per_participant: float = 2_250.0
-    sqlite_bytes_per_revision: float = 150.0
+    sqlite_bytes_per_revision: float = 10.0
+    packed_bytes_per_revision: float = 10.0
     sqlite_bytes_per_page: float = 100.0
     cpu_page_per_participant: float = 0.0005
     cpu_report_per_participant: float = 0.00003
@@ -562,28 +563,23 @@ def schedule_table_bytes(result: Result) -> float:
 TYPICAL = {"program": 28, "wiki": 18, "user": 12, "title": 28}
 
 
-def innodb_row_bytes() -> dict[str, float]:
-    """Bytes a row of the counted tables takes in InnoDB, from bot/store/tables.py: the
-    columns (VARCHAR: length + 2, INTEGER 4, DATETIME 5, BOOLEAN 1), the record header and
+def innodb_page_row_bytes() -> float:
+    """Bytes a row of the counted pages takes in InnoDB, from bot/store/tables.py: the
+    columns (VARCHAR: length + 2, INTEGER 4, BOOLEAN 1), the record header and
     transaction fields (5 + 6 + 7), pages filled to 15/16."""
-    from sqlalchemy import Boolean, DateTime, Integer, String
+    from sqlalchemy import Boolean, Integer, String
 
     from bot.store import tables
 
-    sizes = {}
-    for table in (tables.counted_revisions, tables.counted_pages):
-        total = 18.0
-        for column in table.columns:
-            if isinstance(column.type, String):
-                total += TYPICAL.get(column.name, 20) + 2
-            elif isinstance(column.type, Integer):
-                total += 4
-            elif isinstance(column.type, DateTime):
-                total += 5
-            elif isinstance(column.type, Boolean):
-                total += 1
-        sizes[table.name] = total * 16 / 15
-    return sizes
+    total = 18.0
+    for column in tables.counted_pages.columns:
+        if isinstance(column.type, String):
+            total += TYPICAL.get(column.name, 20) + 2
+        elif isinstance(column.type, Integer):
+            total += 4
+        elif isinstance(column.type, Boolean):
+            total += 1
+    return total * 16 / 15
 
 
 def store_after_a_year(result: Result) -> dict[str, float]:
@@ -593,14 +589,15 @@ def store_after_a_year(result: Result) -> dict[str, float]:
     generations = 365 / scale.window_days
     revisions = scale.participants * scale.edits_per_day * scale.window_days * generations
     pages = revisions * NEW_PAGE_SHARE
-    innodb = innodb_row_bytes()
     sqlite = revisions * sizes.sqlite_bytes_per_revision + pages * sizes.sqlite_bytes_per_page
-    mariadb = revisions * innodb["counted_revisions"] + pages * innodb["counted_pages"]
+    # The packs are BLOBs InnoDB keeps on pages of their own, filled to 15/16 as above.
+    packed = revisions * sizes.packed_bytes_per_revision * 16 / 15
+    mariadb = packed + pages * innodb_page_row_bytes()
     return {
-        "counted_revisions rows": revisions,
+        "counted revisions (in packs)": revisions,
         "counted_pages rows": pages,
-        "SQLite GB (bytes a row measured)": sqlite / 1e9,
-        "MariaDB GB (InnoDB, from the schema)": mariadb / 1e9,
+        "SQLite GB (bytes measured)": sqlite / 1e9,
+        "MariaDB GB (packs measured, page rows from the schema)": mariadb / 1e9,
         "schedule table GB (running programs)": schedule_table_bytes(result) / 1e9,
     }
 
@@ -711,9 +708,11 @@ def refresh_steps(participants: int, per_participant: int) -> Steps:
 
 def measure(scale: Scale) -> Sizes:
     """The costs that come from the project's code, measured with that code: a refresh's
-    pure steps at two sizes, the records' memory, the store's bytes a row (SQLite with the
-    real schema, through Store.remember), and decoding a stream event."""
+    pure steps at two sizes, the records' memory, the store's bytes a revision and a page
+    (SQLite with the real schema, through Store.remember), a revision's bytes in its
+    pack, and decoding a stream event."""
     from bot.store import Store
+    from bot.store.revision_packs import cut, pack
 
     per = max(1, round(scale.edits_per_day * scale.window_days))
     small, large = 400, 1600
@@ -732,12 +731,14 @@ def measure(scale: Scale) -> Sizes:
         store.remember("wiki#2", records.wiki, (), records.pages)
         with_pages = path.stat().st_size
         store.engine.dispose()
+    packed = sum(len(pack(part)) for part in cut(records.revisions))
     event = json.dumps(sample_event())
     decode_s, _ = _cpu(lambda: [json.loads(event) for _ in range(20_000)], repeat=1)
     return Sizes(
         memory_per_revision=held / len(records.revisions),
         report_bytes_per_participant=second.report_bytes / large,
         sqlite_bytes_per_revision=(with_revisions - empty) / len(records.revisions),
+        packed_bytes_per_revision=packed / len(records.revisions),
         sqlite_bytes_per_page=(with_pages - with_revisions) / len(records.pages),
         cpu_page_per_participant=max(0.0, (second.page_s - first.page_s) / span),
         cpu_report_per_participant=max(0.0, (second.report_s - first.report_s) / span),
@@ -840,6 +841,7 @@ def report(result: Result, workers: Sequence[int], measured: bool) -> str:
                 ["records in memory, bytes a revision (with its pages)", sizes.memory_per_revision],
                 ["live report, bytes a participant", sizes.report_bytes_per_participant],
                 ["SQLite store, bytes a counted revision", sizes.sqlite_bytes_per_revision],
+                ["packed, bytes a counted revision", sizes.packed_bytes_per_revision],
                 ["SQLite store, bytes a counted page", sizes.sqlite_bytes_per_page],
                 [
                     "CPU ms a participant: parse and render the page",

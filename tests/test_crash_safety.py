@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -642,7 +642,7 @@ REFRESH_MODES: dict[str, dict[str, str] | None] = {
     "fetching": None,
     "saving": None,
     "self-saved": {"CRASH_ON_LOG": "saved [["},
-    "self-sql-revisions": {"CRASH_ON_SQL": "INSERT INTO counted_revisions"},
+    "self-sql-revisions": {"CRASH_ON_SQL": "INSERT INTO counted_revision_packs"},
     "self-sql-marks": {"CRASH_ON_SQL": "fetch_marks SET"},
 }
 
@@ -671,17 +671,23 @@ def let_time_pass(farm: Farm, store: Store, delta: timedelta) -> None:
     from sqlalchemy import select, update
 
     from bot.store import tables
+    from bot.store.revision_packs import pack, unpack
 
     with store.engine.begin() as conn:
         for table, column in (
             (tables.fetch_marks, "fetched_until"),
-            (tables.counted_revisions, "timestamp"),
             (tables.counted_uploads, "timestamp"),
         ):
             keys = list(table.primary_key.columns)
             for row in conn.execute(select(*keys, table.c[column])).all():
                 where = [key == row[n] for n, key in enumerate(keys)]
                 conn.execute(update(table).where(*where).values({column: row[-1] - delta}))
+        packs = tables.counted_revision_packs
+        keys = list(packs.primary_key.columns)
+        for row in conn.execute(select(*keys, packs.c.revisions)).all():
+            moved = [replace(rev, timestamp=rev.timestamp - delta) for rev in unpack(row[-1])]
+            where = [key == row[n] for n, key in enumerate(keys)]
+            conn.execute(update(packs).where(*where).values(revisions=pack(moved)))
 
 
 def _earlier(value: bytes | str, delta: timedelta) -> bytes | str:

@@ -42,12 +42,21 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0007"
+    assert version == "0008"
 
 
 def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
     fresh = Store(store_url, migrate=False)
-    assert fresh.pending_migrations() == ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
+    assert fresh.pending_migrations() == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+    ]
     with fresh.engine.connect() as conn:  # nothing was created by asking
         assert not conn.dialect.has_table(conn, "api_tokens")
     fresh.migrate()
@@ -71,6 +80,7 @@ def empty_store(url: str) -> None:
         "0005",
         "0006",
         "0007",
+        "0008",
     ]
 
 
@@ -122,7 +132,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(
         assert reopened.pending_migrations() == []
         with reopened.engine.connect() as conn:
             versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-            assert [tuple(row) for row in versions] == [("0007",)]
+            assert [tuple(row) for row in versions] == [("0008",)]
             assert conn.dialect.has_table(conn, "api_tokens")
         reopened.engine.dispose()
 
@@ -364,3 +374,66 @@ def test_the_schedule(store: Store) -> None:
     assert [e.title for e in store.schedule_entries()] == [TITLE, "Later"] or [
         e.title for e in store.schedule_entries()
     ] == ["Later", TITLE]
+
+
+def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
+    store_url: str,
+) -> None:
+    """A store at 0007 kept one row per counted revision; the upgrade packs them, every
+    field as it was, and the downgrade gives the rows back."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.database import MIGRATIONS
+    from bot.store.revision_packs import PACK_SIZE
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    rows = sqlalchemy.table(
+        "counted_revisions",
+        *(
+            sqlalchemy.column(name)
+            for name in ("program", "wiki", "revid", "user", "pageid", "namespace", "title")
+        ),
+        sqlalchemy.column("timestamp", sqlalchemy.DateTime),
+        *(sqlalchemy.column(name) for name in ("sizediff", "new", "wikibase")),
+    )
+    kept = {
+        ("p#1", WIKI): [
+            Revision(
+                n,
+                "Ålice",
+                n // 4,
+                n % 3,
+                f"Ваня {n}",
+                NOW + timedelta(seconds=n),
+                n - 9,
+                n % 4 == 0,
+                "wbeditentity-create:0|" if n == 7 else "",
+            )
+            for n in range(1, PACK_SIZE + 40)
+        ],
+        ("p#1", "other.wiki"): [Revision(5, "Bob", 1, 0, "B", NOW, -3, False)],
+        ("p#2", WIKI): [],
+    }
+    store = Store(store_url, migrate=False)
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0007")
+        for (program, wiki), revs in kept.items():
+            for rev in revs:
+                values = {name: getattr(rev, name) for name in Revision.__dataclass_fields__}
+                values["timestamp"] = rev.timestamp.replace(tzinfo=None)
+                conn.execute(sqlalchemy.insert(rows).values(program=program, wiki=wiki, **values))
+    assert store.migrate() == ["0008"]
+    for (program, wiki), revs in kept.items():
+        assert store.remembered(program, wiki) == (revs, {})
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+        back = conn.execute(
+            sqlalchemy.select(rows).order_by(rows.c.program, rows.c.wiki, rows.c.revid)
+        ).all()
+    assert len(back) == PACK_SIZE + 39 + 1
+    assert back[0]._mapping["title"] == "Ваня 1"
+    assert back[0]._mapping["timestamp"] == (NOW + timedelta(seconds=1)).replace(tzinfo=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from bot.core.contributions import PageState, Revision, Upload
 from bot.core.references import RevisionReferences
 from bot.store import tables as t
 from bot.store.database import Database, columns, matching, read, select_where, upsert
+from bot.store.revision_packs import cut, pack, unpack
 
 #: What a refresh counted on one wiki: the wiki, its revisions, pages and uploads.
 Counted = tuple[str, Iterable[Revision], Mapping[int, PageState], Iterable[Upload]]
@@ -53,11 +54,15 @@ class CountedStore(Database):
 
     def remembered(self, program: str, wiki: str) -> tuple[list[Revision], dict[int, PageState]]:
         """What the last refresh of ``program`` counted on ``wiki``."""
+        packs = t.counted_revision_packs
+        query = select(packs.c.revisions).where(*matching(packs, program=program, wiki=wiki))
         # One connection: both reads see the same refresh, never one half-replaced.
         with self.engine.connect() as conn:
-            revisions = read(
-                conn, Revision, select_where(t.counted_revisions, program=program, wiki=wiki)
-            )
+            revisions = [
+                rev
+                for (data,) in conn.execute(query.order_by(packs.c.pack))
+                for rev in unpack(data)
+            ]
             pages = read(conn, PageState, select_where(t.counted_pages, program=program, wiki=wiki))
         return revisions, {page.pageid: page for page in pages}
 
@@ -235,8 +240,7 @@ def _remember(
     key = {"program": program, "wiki": wiki}
     # The title is the uploads' key: a file uploaded again (after a deletion) is one row.
     by_title = {upload.title: upload for upload in uploads}
-    replaced: tuple[tuple[Table, Iterable[Revision | PageState | Upload]], ...] = (
-        (t.counted_revisions, revisions),
+    replaced: tuple[tuple[Table, Iterable[PageState | Upload]], ...] = (
         (t.counted_pages, pages.values()),
         (t.counted_uploads, by_title.values()),
     )
@@ -246,6 +250,7 @@ def _remember(
         rows = [{**key, **columns(record)} for record in records]
         if rows:
             conn.execute(insert(table), rows)
+    _write_packs(conn, key, [], cut(revisions))
 
 
 def _remember_difference(
@@ -259,12 +264,6 @@ def _remember_difference(
     key = {"program": program, "wiki": wiki}
     _, old_revisions, old_pages, old_uploads = before
     tables: tuple[tuple[Table, str, dict[Any, Any], dict[Any, Any]], ...] = (
-        (
-            t.counted_revisions,
-            "revid",
-            {r.revid: r for r in old_revisions},
-            {r.revid: r for r in now[0]},
-        ),
         (t.counted_pages, "pageid", dict(old_pages), dict(now[1])),
         (
             t.counted_uploads,
@@ -284,6 +283,32 @@ def _remember_difference(
             )
         if added:
             conn.execute(insert(table), [{**key, **columns(record)} for record in added])
+    _write_packs(conn, key, cut(old_revisions), cut(now[0]))
+
+
+def _write_packs(
+    conn: Connection,
+    key: Mapping[str, str],
+    old: Sequence[tuple[Revision, ...]],
+    new: Sequence[tuple[Revision, ...]],
+) -> None:
+    """Write the packs of ``new`` that differ from ``old`` (what the store holds; none:
+    every pack is written), and drop the packs beyond ``new``'s last."""
+    table = t.counted_revision_packs
+    changed = [n for n, revisions in enumerate(new) if n >= len(old) or old[n] != revisions]
+    if not old:
+        conn.execute(delete(table).where(*matching(table, **key)))
+    else:
+        dropped = [*changed, *range(len(new), len(old))]
+        for batch in range(0, len(dropped), 500):
+            conn.execute(
+                delete(table).where(
+                    *matching(table, **key), table.c.pack.in_(dropped[batch : batch + 500])
+                )
+            )
+    if changed:
+        rows = [{**key, "pack": n, "revisions": pack(new[n])} for n in changed]
+        conn.execute(insert(table), rows)
 
 
 def _set_fetch_mark(conn: Connection, program: str, wiki: str, mark: FetchMark) -> None:

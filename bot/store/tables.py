@@ -24,21 +24,20 @@ metadata = MetaData()
 # Hosts and titles fit in 255 characters (MediaWiki's own limit for titles); keys made
 # of two of them stay under MariaDB's 3072-byte index limit in utf8mb4.
 NAME = 255
+#: Bytes of the largest binary values: MEDIUMBLOB on MariaDB (a BLOB holds 64 kB); bytea,
+#: BLOB elsewhere.
+MEDIUM_BLOB = 16 * 1024 * 1024 - 1
 
-counted_revisions = Table(
-    "counted_revisions",
+# The revisions a program's last count counted on a wiki, PACK_SIZE to a row in revision-id
+# order (bot.store.revision_packs): a refresh reads them all back, and rows of one
+# revision each cost seconds to read.
+counted_revision_packs = Table(
+    "counted_revision_packs",
     metadata,
     Column("program", String(NAME), primary_key=True),
     Column("wiki", String(NAME), primary_key=True),
-    Column("revid", Integer, primary_key=True, autoincrement=False),
-    Column("user", String(NAME), nullable=False),
-    Column("pageid", Integer, nullable=False),
-    Column("namespace", Integer, nullable=False),
-    Column("title", String(NAME), nullable=False),
-    Column("timestamp", DateTime, nullable=False),
-    Column("sizediff", Integer, nullable=False),
-    Column("new", Boolean, nullable=False),
-    Column("wikibase", String(64), nullable=False, server_default=""),
+    Column("pack", Integer, primary_key=True, autoincrement=False),
+    Column("revisions", LargeBinary(MEDIUM_BLOB), nullable=False),
 )
 
 # What a revision's text holds, kept once per revision (shared by every program): no text
@@ -207,11 +206,10 @@ schedule = Table(
 
 # The bot's Pywikibot session (cookies, cached site information), sealed, one bundle per
 # bot (bot.wiki.session_files): a fresh Pywikibot directory starts from it.
-SESSION_BUNDLE = 16 * 1024 * 1024 - 1  # MEDIUMBLOB on MariaDB; bytea, BLOB elsewhere
 pywikibot_sessions = Table(
     "pywikibot_sessions",
     metadata,
     Column("key_id", String(64), primary_key=True),
-    Column("bundle", LargeBinary(SESSION_BUNDLE), nullable=False),
+    Column("bundle", LargeBinary(MEDIUM_BLOB), nullable=False),
     Column("saved_at", DateTime, nullable=False),
 )

@@ -1,0 +1,111 @@
+"""Counted revisions packed many to a row: read back exactly, written only where changed."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bot.core.contributions import PageState, Revision
+from bot.core.errors import StoreError
+from bot.store import FetchMark, Store
+from bot.store.revision_packs import PACK_SIZE, cut, pack, unpack
+
+WIKI = "en.wikipedia.org"
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def revisions(first: int, count: int) -> list[Revision]:
+    return [
+        Revision(
+            revid,
+            f"Ålice {revid % 7}",
+            revid // 3,
+            (0, 2, 118)[revid % 3],
+            f"Страница «{revid // 3}»",
+            START + timedelta(seconds=revid, microseconds=revid % 1000),
+            (revid % 11) - 5,
+            revid % 3 == 0,
+            "wbsetclaim-create:2|1" if revid % 5 == 0 else "",
+        )
+        for revid in range(first, first + count)
+    ]
+
+
+def test_a_pack_gives_back_every_field_exactly() -> None:
+    some = revisions(1, 50)
+    assert unpack(pack(some)) == some
+    assert unpack(pack([])) == []
+
+
+def test_packs_are_cut_in_revision_order() -> None:
+    some = revisions(1, 2 * PACK_SIZE + 3)
+    packs = cut(reversed(some))
+    assert [len(p) for p in packs] == [PACK_SIZE, PACK_SIZE, 3]
+    assert [rev for p in packs for rev in p] == some
+    assert cut([]) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not a pack",
+        zlib.compress(b"[2, [], [], [], [], [], [], [], [], []]"),
+        zlib.compress(b"{}"),
+    ],
+)
+def test_bytes_that_are_no_pack_are_a_store_error(data: bytes) -> None:
+    with pytest.raises(StoreError, match="pack of counted revisions"):
+        unpack(data)
+
+
+def pack_writes(store: Store) -> list[int]:
+    """The packs each INSERT into the packs' table writes, by number, as they happen."""
+    written: list[int] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        if statement.startswith("INSERT INTO counted_revision_packs"):
+            rows = params if isinstance(params, list) else [params]
+            written.extend(row[2] if isinstance(row, tuple) else row["pack"] for row in rows)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    return written
+
+
+def test_a_recount_that_adds_revisions_writes_only_the_last_packs(store_url: str) -> None:
+    store = Store(store_url)
+    pages = {1: PageState(1, 0, "P")}
+    mark = FetchMark(START, "f")
+    old = revisions(1, 2 * PACK_SIZE + 10)
+    store.remember_refresh("p#1", [(WIKI, old, pages, [])], [(WIKI, mark)])
+    before = store.remembered("p#1", WIKI)
+    assert before == (old, pages)
+
+    written = pack_writes(store)
+    more = [*old, *revisions(10_000, 5)]
+    store.remember_refresh(
+        "p#1", [(WIKI, more, pages, [])], [(WIKI, mark)], {WIKI: (WIKI, old, pages, [])}
+    )
+    assert written == [2]
+    assert store.remembered("p#1", WIKI) == (more, pages)
+
+    # A revision gone from the first pack (hidden since) moves every later one up a place.
+    written.clear()
+    fewer = more[1:]
+    store.remember_refresh(
+        "p#1", [(WIKI, fewer, pages, [])], [(WIKI, mark)], {WIKI: (WIKI, more, pages, [])}
+    )
+    assert written == [0, 1, 2]
+    assert store.remembered("p#1", WIKI) == (fewer, pages)
+
+    written.clear()
+    store.remember_refresh(
+        "p#1", [(WIKI, fewer, pages, [])], [(WIKI, mark)], {WIKI: (WIKI, fewer, pages, [])}
+    )
+    assert written == []
+    store.remember("p#1", WIKI, fewer[:3], pages)
+    assert written == [0]
+    assert store.remembered("p#1", WIKI) == (fewer[:3], pages)
