@@ -731,7 +731,7 @@ def measure(scale: Scale) -> Sizes:
         store.remember("wiki#2", records.wiki, (), records.pages)
         with_pages = path.stat().st_size
         store.engine.dispose()
-    packed = sum(len(pack(part)) for part in cut(records.revisions))
+    packed = sum(len(pack(*part)) for part in cut(records.revisions, records.references))
     event = json.dumps(sample_event())
     decode_s, _ = _cpu(lambda: [json.loads(event) for _ in range(20_000)], repeat=1)
     return Sizes(

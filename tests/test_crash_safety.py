@@ -685,9 +685,10 @@ def let_time_pass(farm: Farm, store: Store, delta: timedelta) -> None:
         packs = tables.counted_revision_packs
         keys = list(packs.primary_key.columns)
         for row in conn.execute(select(*keys, packs.c.revisions)).all():
-            moved = [replace(rev, timestamp=rev.timestamp - delta) for rev in unpack(row[-1])]
+            revisions, texts = unpack(row[-1])
+            moved = [replace(rev, timestamp=rev.timestamp - delta) for rev in revisions]
             where = [key == row[n] for n, key in enumerate(keys)]
-            conn.execute(update(packs).where(*where).values(revisions=pack(moved)))
+            conn.execute(update(packs).where(*where).values(revisions=pack(moved, texts)))
 
 
 def _earlier(value: bytes | str, delta: timedelta) -> bytes | str:

@@ -1,16 +1,19 @@
-"""Counted revisions packed many to a row: read back exactly, written only where changed."""
+"""Counted revisions packed many to a row, with what is known of their texts: read back
+exactly, written only where changed."""
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from bot.core.contributions import PageState, Revision
+from bot.core.contributions import PageState, Revision, WikiRecords
 from bot.core.errors import StoreError
+from bot.core.references import RevisionReferences
 from bot.store import FetchMark, Store
 from bot.store.revision_packs import PACK_SIZE, cut, pack, unpack
 
@@ -37,15 +40,31 @@ def revisions(first: int, count: int) -> list[Revision]:
 
 def test_a_pack_gives_back_every_field_exactly() -> None:
     some = revisions(1, 50)
-    assert unpack(pack(some)) == some
-    assert unpack(pack([])) == []
+    texts = {
+        1: RevisionReferences(0, 3),
+        2: RevisionReferences(1, None),
+        99: RevisionReferences(7, 0),
+    }
+    assert unpack(pack(some, texts)) == (some, texts)
+    assert unpack(pack([], {})) == ([], {})
 
 
-def test_packs_are_cut_in_revision_order() -> None:
+def test_packs_are_cut_in_revision_order_with_the_texts_of_their_revisions() -> None:
     some = revisions(1, 2 * PACK_SIZE + 3)
-    packs = cut(reversed(some))
-    assert [len(p) for p in packs] == [PACK_SIZE, PACK_SIZE, 3]
-    assert [rev for p in packs for rev in p] == some
+    texts = {
+        5: RevisionReferences(4, 1),  # its parent's text is not known
+        PACK_SIZE + 2: RevisionReferences(PACK_SIZE - 1, 2),  # its parent is in pack 0
+        PACK_SIZE - 1: RevisionReferences(0, 1),
+        50_000: RevisionReferences(0, 9),  # no revision of these
+    }
+    packs = cut(reversed(some), texts)
+    assert [len(p) for p, _ in packs] == [PACK_SIZE, PACK_SIZE, 3]
+    assert [rev for p, _ in packs for rev in p] == some
+    assert [known for _, known in packs] == [
+        {5: texts[5], PACK_SIZE - 1: texts[PACK_SIZE - 1]},
+        {PACK_SIZE + 2: texts[PACK_SIZE + 2], PACK_SIZE - 1: texts[PACK_SIZE - 1]},
+        {},
+    ]
     assert cut([]) == []
 
 
@@ -80,32 +99,34 @@ def test_a_recount_that_adds_revisions_writes_only_the_last_packs(store_url: str
     pages = {1: PageState(1, 0, "P")}
     mark = FetchMark(START, "f")
     old = revisions(1, 2 * PACK_SIZE + 10)
-    store.remember_refresh("p#1", [(WIKI, old, pages, [])], [(WIKI, mark)])
-    before = store.remembered("p#1", WIKI)
-    assert before == (old, pages)
+    texts = {3: RevisionReferences(2, 4), 2: RevisionReferences(0, 1)}
+    first = WikiRecords(WIKI, tuple(old), pages, references=texts)
+    store.remember_refresh("p#1", [first], [(WIKI, mark)])
+    assert store.remembered("p#1", WIKI) == first
 
     written = pack_writes(store)
-    more = [*old, *revisions(10_000, 5)]
-    store.remember_refresh(
-        "p#1", [(WIKI, more, pages, [])], [(WIKI, mark)], {WIKI: (WIKI, old, pages, [])}
-    )
+    more = replace(first, revisions=(*old, *revisions(10_000, 5)))
+    store.remember_refresh("p#1", [more], [(WIKI, mark)], {WIKI: first})
     assert written == [2]
-    assert store.remembered("p#1", WIKI) == (more, pages)
+    assert store.remembered("p#1", WIKI) == more
+
+    # A text read for the first time is kept with its revision: that pack is written.
+    written.clear()
+    read = replace(more, references={**texts, 10_001: RevisionReferences(10_000, 2)})
+    store.remember_refresh("p#1", [read], [(WIKI, mark)], {WIKI: more})
+    assert written == [2]
+    assert store.remembered("p#1", WIKI) == read
 
     # A revision gone from the first pack (hidden since) moves every later one up a place.
     written.clear()
-    fewer = more[1:]
-    store.remember_refresh(
-        "p#1", [(WIKI, fewer, pages, [])], [(WIKI, mark)], {WIKI: (WIKI, more, pages, [])}
-    )
+    fewer = replace(read, revisions=read.revisions[1:])
+    store.remember_refresh("p#1", [fewer], [(WIKI, mark)], {WIKI: read})
     assert written == [0, 1, 2]
-    assert store.remembered("p#1", WIKI) == (fewer, pages)
+    assert store.remembered("p#1", WIKI) == fewer
 
     written.clear()
-    store.remember_refresh(
-        "p#1", [(WIKI, fewer, pages, [])], [(WIKI, mark)], {WIKI: (WIKI, fewer, pages, [])}
-    )
+    store.remember_refresh("p#1", [fewer], [(WIKI, mark)], {WIKI: fewer})
     assert written == []
-    store.remember("p#1", WIKI, fewer[:3], pages)
+    store.remember("p#1", WIKI, fewer.revisions[:3], pages)
     assert written == [0]
-    assert store.remembered("p#1", WIKI) == (fewer[:3], pages)
+    assert store.remembered("p#1", WIKI) == WikiRecords(WIKI, fewer.revisions[:3], pages)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from bot.core.contributions import PageState, Revision
+from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.references import RevisionReferences
 from bot.store import (
     APPLIED,
@@ -152,10 +152,11 @@ def test_a_kept_session_bundle_is_replaced_by_a_newer_one(store: Store) -> None:
 def test_remembered_revisions_round_trip(store: Store) -> None:
     rev = Revision(7, "Alice", 3, 0, "Ada Lovelace", NOW, 120, True)
     page = PageState(3, 0, "Ada Lovelace", redirect=False, deleted=True, in_scope=True)
-    store.remember("p#1", WIKI, [rev], {3: page})
-    assert store.remembered("p#1", WIKI) == ([rev], {3: page})
+    upload = Upload("Alice", "File:A.png", NOW)
+    store.remember("p#1", WIKI, [rev], {3: page}, [upload])
+    assert store.remembered("p#1", WIKI) == WikiRecords(WIKI, (rev,), {3: page}, (upload,))
     store.remember("p#1", WIKI, [], {})
-    assert store.remembered("p#1", WIKI) == ([], {})
+    assert store.remembered("p#1", WIKI) == WikiRecords(WIKI)
 
 
 def test_texts_known_before_are_looked_up_only_for_new_revisions(store: Store) -> None:
@@ -427,7 +428,7 @@ def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
                 conn.execute(sqlalchemy.insert(rows).values(program=program, wiki=wiki, **values))
     assert store.migrate() == ["0008"]
     for (program, wiki), revs in kept.items():
-        assert store.remembered(program, wiki) == (revs, {})
+        assert store.remembered(program, wiki) == WikiRecords(wiki, tuple(revs))
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0007")

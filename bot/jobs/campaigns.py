@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pywikibot
@@ -111,10 +111,9 @@ def program_records(store: Store, host: str, page: pywikibot.Page) -> ProgramRec
         wiki = _wiki_host(listed)
         if wiki is None or any(r.wiki == wiki for r in records):
             continue
-        revisions, pages = store.remembered(key, wiki)
-        uploads = store.remembered_uploads(key, wiki)
-        known = store.revision_references_of(wiki, revisions)
-        records.append(WikiRecords(wiki, tuple(revisions), pages, tuple(uploads), references=known))
+        kept = store.remembered(key, wiki)
+        known = store.references_of_revisions(wiki, kept.revisions, kept.references)
+        records.append(replace(kept, references=known))
     named = program.counted
     private = [n for n in store.private_participants(host, page.title()) if n not in named]
     return ProgramRecords(

@@ -38,7 +38,6 @@ from bot.core.settings import BotConfig, recent_changes_days
 from bot.core.wikinames import WikiName, wiki_name
 from bot.jobs.at_once import Handoff, each_wiki
 from bot.store import FetchMark, Store
-from bot.store.counted import Counted
 from bot.wiki.event_registration import fetch_event_participants, rest_base
 from bot.wiki.fetch import (
     OVERLAP,
@@ -74,7 +73,7 @@ class Computation:
     #: What each counted wiki is called, by host (for the sentences and the rows).
     names: Mapping[str, WikiName] = field(default_factory=dict)
     #: Per wiki, what the store held before this count (so that only changes are written).
-    previous: Mapping[str, Counted] = field(default_factory=dict)
+    previous: Mapping[str, WikiRecords] = field(default_factory=dict)
     #: Participants without a row, named in the bot's block: (source, name).
     sourced: tuple[tuple[str, str], ...] = ()
     #: Participants counted in the totals only, never named (private joins, private
@@ -100,20 +99,17 @@ class _WikiPlan:
     aliases: Mapping[str, str]
     remembered_uploads: Sequence[Upload]
     files: tuple[str, ...]
-    #: The revisions and page states the store remembers (read while the wiki answers).
-    recalled: Handoff[tuple[list[Revision], dict[int, PageState]]] = field(
-        default_factory=lambda: Handoff()
-    )
+    #: What the store remembers of the last count (read while the wiki answers).
+    recalled: Handoff[WikiRecords] = field(default_factory=lambda: Handoff())
 
     @property
     def wiki(self) -> str:
         return host_of(self.site)
 
     @property
-    def before(self) -> Counted:
+    def before(self) -> WikiRecords:
         """What the store held for this wiki (so that only changes are written)."""
-        remembered, pages = self.recalled.take()
-        return (self.wiki, remembered, pages, self.remembered_uploads)
+        return self.recalled.take()
 
 
 def fingerprint(users: Iterable[str], details: ProgramDetails) -> str:
@@ -238,7 +234,7 @@ class ProgramCounter:
         sites: dict[str, APISite] = {}
         names: dict[str, WikiName] = {}
         registrations: list[Mapping[str, datetime | None]] = []
-        previous_records: dict[str, Counted] = {}
+        previous_records: dict[str, WikiRecords] = {}
         renamed: dict[str, str] = {}
         # The files counted last time: their usage rides along in each wiki's first request
         # (a file new since then is asked on its own with the extra figures).
@@ -256,13 +252,13 @@ class ProgramCounter:
             plans.append(self._plan(site, key, listed, details, full, files))
         # The wikis answer at once (each one request at a time): the slowest wiki, not their
         # sum, is the count's wait.
-        # Meanwhile the store gives what it remembers, which the fetch needs only once the
-        # first answers are in, and what it knows of the texts counted last time.
-        prefetched: dict[str, dict[int, RevisionReferences]] = {}
+        # Meanwhile the store gives what it remembers (with what it knew of the texts
+        # counted last time), which the fetch needs only once the first answers are in.
         fetched_all = each_wiki(
             [partial(self._fetch, plan, listed, details) for plan in plans],
-            partial(self._recall, key, plans, prefetched),
+            partial(self._recall, key, plans),
         )
+        texts_known = {plan.wiki: plan.before.references for plan in plans}
         for plan, (fetched, renames, aliases, wiki_records, complete_from) in zip(
             plans, fetched_all, strict=True
         ):
@@ -325,7 +321,9 @@ class ProgramCounter:
         revids = [article_revision_ids(counted, details.window, r) for r in records]
         known = [
             self.store.references_of_revisions(
-                r.wiki, (rev for rev in r.revisions if rev.revid in ids), prefetched.get(r.wiki, {})
+                r.wiki,
+                (rev for rev in r.revisions if rev.revid in ids),
+                texts_known.get(r.wiki, {}),
             )
             for r, ids in zip(records, revids, strict=True)
         ]
@@ -418,21 +416,12 @@ class ProgramCounter:
             tuple(files) if since is None else (),
         )
 
-    def _recall(
-        self,
-        key: str,
-        plans: Sequence[_WikiPlan],
-        prefetched: dict[str, dict[int, RevisionReferences]],
-    ) -> None:
-        """Hand each wiki's fetch what the store remembers, then read what it knows of the
-        texts counted last time into ``prefetched`` (by wiki). A fetch waiting for what
-        could not be read fails with the same error."""
+    def _recall(self, key: str, plans: Sequence[_WikiPlan]) -> None:
+        """Hand each wiki's fetch what the store remembers; a fetch waiting for what could
+        not be read fails with the same error."""
         try:
             for plan in plans:
                 plan.recalled.give(self.store.remembered(key, plan.wiki))
-            for plan in plans:
-                remembered, _ = plan.recalled.take()
-                prefetched[plan.wiki] = self.store.revision_references_of(plan.wiki, remembered)
         except BaseException as error:
             for plan in plans:
                 plan.recalled.fail(error)
@@ -448,8 +437,8 @@ class ProgramCounter:
         assert details.window is not None
 
         def recall() -> tuple[list[Revision], dict[int, PageState]]:
-            remembered, pages = plan.recalled.take()
-            return to_wiki_names(remembered, plan.aliases), pages
+            kept = plan.recalled.take()
+            return to_wiki_names(kept.revisions, plan.aliases), dict(kept.pages)
 
         fetch = partial(
             fetch_wiki,
@@ -481,14 +470,14 @@ class ProgramCounter:
         wiki_records = to_page_names(fetched.records, aliases)
         complete_from = None
         if details.hashtags:
-            remembered, remembered_pages = plan.recalled.take()
+            kept = plan.recalled.take()
             wiki_records, complete_from = self._hashtag_edits(
                 plan.site,
                 details,
                 wiki_records,
                 listed,
-                remembered,
-                remembered_pages,
+                kept.revisions,
+                kept.pages,
                 plan.previous,
                 plan.started,
             )
@@ -619,10 +608,7 @@ class ProgramCounter:
         # One transaction: a process killed here leaves the last count's records and
         # marks, or these, never a mixture.
         self.store.remember_refresh(
-            key,
-            [(r.wiki, r.revisions, r.pages, r.uploads) for r in computation.records],
-            computation.marks,
-            computation.previous,
+            key, computation.records, computation.marks, computation.previous
         )
         for wiki, texts in computation.texts:
             self.store.remember_revision_references(wiki, texts)

@@ -31,7 +31,6 @@ from bot.core.metrics import compute_outcomes
 from bot.core.model import Scope, Window
 from bot.core.titles import normalize_title
 from bot.store import FetchMark, ScheduleEntry, Store
-from bot.store.counted import Counted
 from bot.wiki.fetch import fetch_histories, fetch_pages, fetch_revision_pages
 
 log = logging.getLogger(__name__)
@@ -150,8 +149,8 @@ def _apply_one(
     existing = {normalize_title(n) for n in program.marks[wiki].existing}
     # A renamed account's work is filed under the name the page lists (as a count does).
     page_name = {new: old for old, new in program.marks[wiki].renames.items() if new}
-    remembered, pages = store.remembered(key, wiki)
-    uploads_before = store.remembered_uploads(key, wiki)
+    before = store.remembered(key, wiki)
+    remembered, pages, uploads_before = before.revisions, before.pages, before.uploads
     uploads = list(uploads_before)
     by_id = {rev.revid: rev for rev in remembered}
     new_pages = dict(pages)
@@ -178,8 +177,10 @@ def _apply_one(
         elif pid in counted_pages:
             new_pages[pid] = state
     revisions = _follow_moves(list(by_id.values()), new_pages)
-    before: Counted = (wiki, remembered, pages, uploads_before)
-    after: Counted = (wiki, revisions, new_pages, uploads)
+    # What the store knew of the texts stays; the new revisions' are read by the next count.
+    after = WikiRecords(
+        wiki, tuple(revisions), new_pages, tuple(uploads), references=before.references
+    )
     mark = replace(program.marks[wiki], fetched_until=batch.complete_until)
     store.remember_refresh(key, [after], [(wiki, mark)], {wiki: before})
     # The figures are made of these records alone: unchanged records, unchanged figures.
@@ -219,24 +220,16 @@ def _follow_moves(revisions: list[Revision], pages: dict[int, PageState]) -> lis
     return sorted(moved, key=lambda rev: rev.revid)
 
 
-def _records(store: Store, program: _Program, wiki: str, here: Counted) -> list[WikiRecords]:
+def _records(store: Store, program: _Program, wiki: str, here: WikiRecords) -> list[WikiRecords]:
     """The program's records on every listed wiki: ``here`` for ``wiki``, the store's for
     the others (in the order the program lists them)."""
     records = []
     for other in program.entry.wikis:
         existing = program.marks[other].existing
-        if other == wiki:
-            _, revisions, pages, uploads = here
-        else:
-            revisions, pages = store.remembered(program.key, other)
-            uploads = store.remembered_uploads(program.key, other)
+        kept = here if other == wiki else store.remembered(program.key, other)
         # New revisions' texts are read by the page's next count; until then they add none.
-        known = store.revision_references_of(other, revisions)
-        records.append(
-            WikiRecords(
-                other, tuple(revisions), dict(pages), tuple(uploads), existing, references=known
-            )
-        )
+        known = store.references_of_revisions(other, kept.revisions, kept.references)
+        records.append(replace(kept, known_users=existing, references=known))
     return records
 
 

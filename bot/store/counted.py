@@ -10,14 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.contributions import PageState, Revision, Upload
+from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.references import RevisionReferences
 from bot.store import tables as t
 from bot.store.database import Database, columns, matching, read, select_where, upsert
-from bot.store.revision_packs import cut, pack, unpack
-
-#: What a refresh counted on one wiki: the wiki, its revisions, pages and uploads.
-Counted = tuple[str, Iterable[Revision], Mapping[int, PageState], Iterable[Upload]]
+from bot.store.revision_packs import Pack, cut, pack, unpack
 
 
 @dataclass(frozen=True)
@@ -52,19 +49,31 @@ class FetchMark:
 class CountedStore(Database):
     """The revisions, pages and uploads a refresh counted, kept for the next one."""
 
-    def remembered(self, program: str, wiki: str) -> tuple[list[Revision], dict[int, PageState]]:
-        """What the last refresh of ``program`` counted on ``wiki``."""
+    def remembered(self, program: str, wiki: str) -> WikiRecords:
+        """What the last refresh of ``program`` counted on ``wiki``: its revisions, pages
+        and uploads, and what the store knew then of the revisions' texts and of their
+        parents' (as they were kept with the revisions)."""
         packs = t.counted_revision_packs
         query = select(packs.c.revisions).where(*matching(packs, program=program, wiki=wiki))
-        # One connection: both reads see the same refresh, never one half-replaced.
+        revisions: list[Revision] = []
+        texts: dict[int, RevisionReferences] = {}
+        # One connection: the reads see the same refresh, never one half-replaced.
         with self.engine.connect() as conn:
-            revisions = [
-                rev
-                for (data,) in conn.execute(query.order_by(packs.c.pack))
-                for rev in unpack(data)
-            ]
+            for (data,) in conn.execute(query.order_by(packs.c.pack)):
+                part, known = unpack(data)
+                revisions += part
+                texts.update(known)
             pages = read(conn, PageState, select_where(t.counted_pages, program=program, wiki=wiki))
-        return revisions, {page.pageid: page for page in pages}
+            uploads = read(
+                conn, Upload, select_where(t.counted_uploads, program=program, wiki=wiki)
+            )
+        return WikiRecords(
+            wiki,
+            tuple(revisions),
+            {page.pageid: page for page in pages},
+            tuple(uploads),
+            references=texts,
+        )
 
     def remembered_uploads(self, program: str, wiki: str) -> list[Upload]:
         """The uploads the last refresh of ``program`` counted on ``wiki``."""
@@ -79,35 +88,35 @@ class CountedStore(Database):
         uploads: Iterable[Upload] = (),
     ) -> None:
         """Replace what is remembered for ``program`` on ``wiki``, in one transaction."""
+        records = WikiRecords(wiki, tuple(revisions), pages, tuple(uploads))
         with self.engine.begin() as conn:
-            _remember(conn, program, wiki, revisions, pages, uploads)
+            _remember(conn, program, records)
 
     def remember_refresh(
         self,
         program: str,
-        counted: Iterable[Counted],
+        counted: Iterable[WikiRecords],
         marks: Iterable[tuple[str, FetchMark]],
-        previous: Mapping[str, Counted] | None = None,
+        previous: Mapping[str, WikiRecords] | None = None,
     ) -> None:
-        """What one refresh counted on each wiki and up to when it fetched each, in one
-        transaction: a process killed while writing leaves either all of it or none, never
-        one wiki's records or marks newer than another's.
+        """What one refresh counted on each wiki (with what it knows of the texts) and up
+        to when it fetched each, in one transaction: a process killed while writing leaves
+        either all of it or none, never one wiki's records or marks newer than another's.
 
-        ``previous``: per wiki, what the refresh read from the store before counting; only
-        the difference is written then (a recount that changes nothing writes no record).
+        ``previous``: per wiki, what the refresh read from the store before counting
+        (``remembered``); only the difference is written then (a recount that changes
+        nothing writes no record).
         """
         counted = list(counted)
         marks = list(marks)
         try:
             with self.engine.begin() as conn:
-                for wiki, revisions, pages, uploads in counted:
-                    before = (previous or {}).get(wiki)
+                for records in counted:
+                    before = (previous or {}).get(records.wiki)
                     if before is None:
-                        _remember(conn, program, wiki, revisions, pages, uploads)
+                        _remember(conn, program, records)
                     else:
-                        _remember_difference(
-                            conn, program, wiki, (revisions, pages, uploads), before
-                        )
+                        _remember_difference(conn, program, records, before)
                 for wiki, mark in marks:
                     _set_fetch_mark(conn, program, wiki, mark)
         except IntegrityError:
@@ -228,48 +237,37 @@ class CountedStore(Database):
         self._write(delete(t.fetch_marks).where(t.fetch_marks.c.program == program))
 
 
-def _remember(
-    conn: Connection,
-    program: str,
-    wiki: str,
-    revisions: Iterable[Revision],
-    pages: Mapping[int, PageState],
-    uploads: Iterable[Upload],
-) -> None:
-    """Replace what is remembered for ``program`` on ``wiki`` (in the caller's transaction)."""
-    key = {"program": program, "wiki": wiki}
+def _remember(conn: Connection, program: str, records: WikiRecords) -> None:
+    """Replace what is remembered for ``program`` on the records' wiki (in the caller's
+    transaction)."""
+    key = {"program": program, "wiki": records.wiki}
     # The title is the uploads' key: a file uploaded again (after a deletion) is one row.
-    by_title = {upload.title: upload for upload in uploads}
+    by_title = {upload.title: upload for upload in records.uploads}
     replaced: tuple[tuple[Table, Iterable[PageState | Upload]], ...] = (
-        (t.counted_pages, pages.values()),
+        (t.counted_pages, records.pages.values()),
         (t.counted_uploads, by_title.values()),
     )
     for table, _ in replaced:
         conn.execute(delete(table).where(*matching(table, **key)))
-    for table, records in replaced:
-        rows = [{**key, **columns(record)} for record in records]
-        if rows:
-            conn.execute(insert(table), rows)
-    _write_packs(conn, key, [], cut(revisions))
+    for table, rows in replaced:
+        values = [{**key, **columns(record)} for record in rows]
+        if values:
+            conn.execute(insert(table), values)
+    _write_packs(conn, key, [], cut(records.revisions, records.references))
 
 
 def _remember_difference(
-    conn: Connection,
-    program: str,
-    wiki: str,
-    now: tuple[Iterable[Revision], Mapping[int, PageState], Iterable[Upload]],
-    before: Counted,
+    conn: Connection, program: str, now: WikiRecords, before: WikiRecords
 ) -> None:
     """Write only what differs from ``before`` (what the store held when it was read)."""
-    key = {"program": program, "wiki": wiki}
-    _, old_revisions, old_pages, old_uploads = before
+    key = {"program": program, "wiki": now.wiki}
     tables: tuple[tuple[Table, str, dict[Any, Any], dict[Any, Any]], ...] = (
-        (t.counted_pages, "pageid", dict(old_pages), dict(now[1])),
+        (t.counted_pages, "pageid", dict(before.pages), dict(now.pages)),
         (
             t.counted_uploads,
             "title",
-            {u.title: u for u in old_uploads},
-            {u.title: u for u in now[2]},
+            {u.title: u for u in before.uploads},
+            {u.title: u for u in now.uploads},
         ),
     )
     for table, column, old, new in tables:
@@ -283,19 +281,21 @@ def _remember_difference(
             )
         if added:
             conn.execute(insert(table), [{**key, **columns(record)} for record in added])
-    _write_packs(conn, key, cut(old_revisions), cut(now[0]))
+    _write_packs(
+        conn,
+        key,
+        cut(before.revisions, before.references),
+        cut(now.revisions, now.references),
+    )
 
 
 def _write_packs(
-    conn: Connection,
-    key: Mapping[str, str],
-    old: Sequence[tuple[Revision, ...]],
-    new: Sequence[tuple[Revision, ...]],
+    conn: Connection, key: Mapping[str, str], old: Sequence[Pack], new: Sequence[Pack]
 ) -> None:
     """Write the packs of ``new`` that differ from ``old`` (what the store holds; none:
     every pack is written), and drop the packs beyond ``new``'s last."""
     table = t.counted_revision_packs
-    changed = [n for n, revisions in enumerate(new) if n >= len(old) or old[n] != revisions]
+    changed = [n for n, part in enumerate(new) if n >= len(old) or old[n] != part]
     if not old:
         conn.execute(delete(table).where(*matching(table, **key)))
     else:
@@ -307,7 +307,7 @@ def _write_packs(
                 )
             )
     if changed:
-        rows = [{**key, "pack": n, "revisions": pack(new[n])} for n in changed]
+        rows = [{**key, "pack": n, "revisions": pack(*new[n])} for n in changed]
         conn.execute(insert(table), rows)
 
 

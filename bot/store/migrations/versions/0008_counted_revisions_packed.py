@@ -1,5 +1,8 @@
 """Counted revisions packed many to a row
 
+The packs are written without what is known of the texts: a program's next count finds
+them in the shared revision_references table and keeps them in its packs.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 04:40:00.000000
@@ -64,7 +67,7 @@ def upgrade() -> None:
             for revid, user, pageid, ns, title, when, size, new, wb in bind.execute(query)
         ]
         rows = [
-            {"program": program, "wiki": wiki, "pack": n, "revisions": pack(part)}
+            {"program": program, "wiki": wiki, "pack": n, "revisions": pack(*part)}
             for n, part in enumerate(cut(revisions))
         ]
         bind.execute(sa.insert(_PACKS), rows)
@@ -97,7 +100,7 @@ def downgrade() -> None:
                 **{name: getattr(rev, name) for name in (*_FIELDS, "wikibase")},
                 "timestamp": rev.timestamp.replace(tzinfo=None),
             }
-            for rev in unpack(data)
+            for rev in unpack(data)[0]
         ]
         if rows:
             bind.execute(sa.insert(_ROWS), rows)
