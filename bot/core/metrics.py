@@ -154,12 +154,16 @@ def compute_outcomes(
             if namespace != MAIN_NAMESPACE:
                 continue
             tally.mainspace += 1
-            tally.bytes_added += max(rev.sizediff, 0)
+            if rev.sizediff > 0:
+                tally.bytes_added += rev.sizediff
             if not article:
                 continue
             key = (wiki, rev.pageid)
             tally.edited.add(key)
-            day_articles.setdefault(day, set()).add(key)
+            articles = day_articles.get(day)
+            if articles is None:
+                articles = day_articles[day] = set()
+            articles.add(key)
             tally.references += added_by(rev.revid, references)
             if rev.new:
                 tally.created.add(key)
