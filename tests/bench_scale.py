@@ -866,8 +866,8 @@ def report(result: Result, workers: Sequence[int], measured: bool) -> str:
         ["EventStreams connections", 0, 0, 1],
         ["incremental refreshes", *(tallies[d].refreshes / minutes for d in DESIGNS)],
         ["full recounts", *(sum(tallies[d].full_by_program.values()) / minutes for d in DESIGNS)],
-        ["store rows read (counted tables)", *(loads[d].rows_read for d in DESIGNS)],
-        ["store rows written (counted tables)", *(loads[d].rows_written for d in DESIGNS)],
+        ["counted records read (revisions, pages)", *(loads[d].rows_read for d in DESIGNS)],
+        ["counted records written (revisions, pages)", *(loads[d].rows_written for d in DESIGNS)],
     ]
     out.append(table(["a minute", *DESIGNS], rows))
     averages = {design: per_wiki_cycle(result, design) for design in DESIGNS}
