@@ -780,7 +780,19 @@ def test_a_flood_of_joins_and_leaves_from_one_user_keeps_the_rate_limit(
     made = store.count_join_requests(NOW - timedelta(minutes=1), username="Carol")
     assert made == statuses[202], (made, statuses)
     assert 1 <= made <= JOINS_PER_USER_PER_MINUTE, statuses
-    assert statuses[429] >= 1
+    # How many of the flood's calls changed anything depends on the threads' timing (a join
+    # after a join is "already"); go on one call at a time up to the limit, so it is always met.
+    while made < JOINS_PER_USER_PER_MINUTE:
+        for path in (join, leave):
+            status = sender.open(path, "POST", headers=headers).status_code
+            assert status in (200, 202), (status, made)
+            made += status == 202
+            if made == JOINS_PER_USER_PER_MINUTE:
+                break
+    # At the limit, whichever call would change something is refused; the other one is "already".
+    over = [sender.open(path, "POST", headers=headers).status_code for path in (join, leave)]
+    assert sorted(over) == [200, 429], over
+    assert store.count_join_requests(NOW - timedelta(minutes=1), username="Carol") == made
     no_server_errors(sender)
 
 
