@@ -92,7 +92,7 @@ from bot.core.titles import file_slug
 from bot.jobs.batch import pages_to_refresh, refresh_pages
 from bot.jobs.deploy import deploy, gadget_plan, planned_pages, wiki_language
 from bot.jobs.doctor import api_config_path, diagnose
-from bot.jobs.environment import load_bot_config, open_store, store_url
+from bot.jobs.environment import load_bot_config, open_store, pace_garbage_collector, store_url
 from bot.jobs.joins import Worker
 from bot.jobs.refresh import Refresher
 from bot.jobs.reports import report_tables
@@ -147,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(*args: str) -> int:
     """Entry point of the ``programs-bot`` command."""
+    pace_garbage_collector()
     argv = list(args) or sys.argv[1:]
     if {"-help", "-h", "--help"} & set(argv):
         # "deploy --help" is about deploy: the command named, if one is, else everything.

@@ -301,9 +301,11 @@ def child_scheduler(args: dict[str, Any]) -> dict[str, Any]:
     """One Scheduler process: warm up, say ready, wait for "go", cycle until all are done."""
     import pywikibot
 
+    from bot.jobs.environment import pace_garbage_collector
     from bot.jobs.scheduler import Scheduler
     from bot.store import Store
 
+    pace_garbage_collector()  # as ``programs-bot run`` does
     _warm_sites(args["hosts"])
     store = Store(args["store"])
     site = pywikibot.Site("content", "content")

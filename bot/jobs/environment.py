@@ -1,8 +1,9 @@
 """What every command runs with: the Pywikibot directory, the bot's settings file in it,
-and the SQL store."""
+the SQL store, and the garbage collector's pace."""
 
 from __future__ import annotations
 
+import gc
 import os
 import tomllib
 from pathlib import Path
@@ -12,6 +13,9 @@ import pywikibot
 from bot.core.errors import ConfigError
 from bot.core.settings import BotConfig, config_from_mapping
 from bot.store import Store, default_url
+
+#: Young collections every 50,000 new objects instead of Python's 700; older ones half as often.
+GC_THRESHOLDS = (50_000, 20, 20)
 
 #: Names another settings file than the one in the Pywikibot directory.
 CONFIG_ENV = "PROGRAMS_BOT_CONFIG"
@@ -47,3 +51,16 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
     """The store at :func:`store_url`; its schema brought up to date unless ``migrate`` is
     False."""
     return Store(store_url(url), migrate=migrate)
+
+
+def pace_garbage_collector() -> None:
+    """Collect cyclic garbage less often than Python does by default.
+
+    A refresh builds hundreds of thousands of objects that live to its end (the parsed
+    program page, the counted revisions read back from the store), none of them garbage;
+    at the default pace the collector went over all of them again and again while they
+    were built: about a third of the CPU time of an incremental refresh of a 1,000-row
+    program (docs/benchmarks.md). What the bot builds has next to no reference cycles, so
+    collecting them later holds little memory.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
