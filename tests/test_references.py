@@ -243,3 +243,69 @@ def wiki_latest(wiki: LocalWiki, title: str) -> int:
         (title.replace(" ", "_"),),
     )
     return int(rows[0][0])
+
+
+#: Wikidata's revision ids passed this in 2024.
+INT32_MAX = 2**31 - 1
+
+
+def ids_past_32_bits(wiki: LocalWiki) -> None:
+    """Make the wiki's next revision ids larger than a 32-bit column holds (its tables
+    number revisions with SQLite's AUTOINCREMENT; the farm is reset after the test)."""
+    import sqlite3
+
+    conn = sqlite3.connect(wiki.db_path, timeout=30)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE sqlite_sequence SET seq = ? WHERE name = 'revision'", (INT32_MAX + 10,)
+            )
+    finally:
+        conn.close()
+
+
+@pytest.mark.wiki
+def test_revision_ids_beyond_32_bits_are_counted_on_every_store(
+    wikis: Farm, participant: Callable[..., Any], store_url: str
+) -> None:
+    wiki = wikis.content
+    ids_past_32_bits(wiki)
+    alice, bob, admin = participant("Alice"), participant("Bob"), participant("Admin")
+    alice.edit("Big one", 'A.<ref name="a">Source A</ref> B.<ref>B</ref>', "new")
+    bob.edit("Big one", 'A.<ref name="a">Source A</ref> B.<ref>B</ref> C.<ref>C</ref>', "add")
+    first_ids = {int(r) for (r,) in wiki.sql("SELECT rev_id FROM revision")}
+    assert min(r for r in first_ids if r > 1000) > INT32_MAX  # the case asked for
+    today = datetime.now(UTC).date()
+    admin.edit(TITLE, program_page(PEOPLE, [wiki.host], name="Big ids", organizer="Admin"), "p")
+    start = datetime.combine(today - timedelta(days=1), datetime.min.time(), UTC)
+    end = datetime.combine(today + timedelta(days=1), datetime.max.time(), UTC)
+    store = Store(store_url)
+    site = pywikibot.Site(wiki.name, wiki.name)
+
+    def check(result: Any) -> None:
+        per_user, _ = db_references(wiki, PEOPLE, start, end)
+        assert {u: result.outcomes.per_user[u].references_added for u in PEOPLE} == {
+            u: per_user.get(u, 0) for u in PEOPLE
+        }
+        edits = wiki.sql(
+            "SELECT COUNT(*) FROM revision r JOIN actor a ON a.actor_id = r.rev_actor"
+            " JOIN page p ON p.page_id = r.rev_page WHERE a.actor_name IN (?, ?)"
+            " AND p.page_namespace = 0",
+            PEOPLE,
+        )
+        assert result.outcomes.total.mainspace_edits == int(edits[0][0])
+
+    result = Refresher(store).refresh(pywikibot.Page(site, TITLE))
+    check(result)
+    assert result.outcomes.total.references_added == 3
+    latest = wiki_latest(wiki, "Big one")
+    assert latest > INT32_MAX
+    assert store.revision_references(wiki.host, [latest])[latest].references == 3
+
+    # An incremental refresh after another edit comes to what a full recount does.
+    alice.edit("Big two", "N.<ref>n</ref>", "new")
+    incremental = Refresher(store).refresh(pywikibot.Page(site, TITLE), full=False)
+    check(incremental)
+    full = Refresher(store).refresh(pywikibot.Page(site, TITLE), full=True)
+    assert incremental.outcomes.total == full.outcomes.total
+    assert full.outcomes.total.references_added == 4

@@ -42,7 +42,7 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0008"
+    assert version == "0009"
 
 
 def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
@@ -56,6 +56,7 @@ def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
         "0006",
         "0007",
         "0008",
+        "0009",
     ]
     with fresh.engine.connect() as conn:  # nothing was created by asking
         assert not conn.dialect.has_table(conn, "api_tokens")
@@ -81,6 +82,7 @@ def empty_store(url: str) -> None:
         "0006",
         "0007",
         "0008",
+        "0009",
     ]
 
 
@@ -132,7 +134,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(
         assert reopened.pending_migrations() == []
         with reopened.engine.connect() as conn:
             versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-            assert [tuple(row) for row in versions] == [("0008",)]
+            assert [tuple(row) for row in versions] == [("0009",)]
             assert conn.dialect.has_table(conn, "api_tokens")
         reopened.engine.dispose()
 
@@ -426,7 +428,7 @@ def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
                 values = {name: getattr(rev, name) for name in Revision.__dataclass_fields__}
                 values["timestamp"] = rev.timestamp.replace(tzinfo=None)
                 conn.execute(sqlalchemy.insert(rows).values(program=program, wiki=wiki, **values))
-    assert store.migrate() == ["0008"]
+    assert store.migrate() == ["0008", "0009"]
     for (program, wiki), revs in kept.items():
         assert store.remembered(program, wiki) == WikiRecords(wiki, tuple(revs))
     with store.engine.begin() as conn:
@@ -438,3 +440,53 @@ def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
     assert len(back) == PACK_SIZE + 39 + 1
     assert back[0]._mapping["title"] == "Ваня 1"
     assert back[0]._mapping["timestamp"] == (NOW + timedelta(seconds=1)).replace(tzinfo=None)
+
+
+#: A Wikidata revision id of 2024: above what a 32-bit column holds.
+BEYOND_32_BITS = 2**31 + 12_345
+
+
+def test_revision_ids_beyond_32_bits_are_kept(store: Store) -> None:
+    refs = {
+        BEYOND_32_BITS: RevisionReferences(BEYOND_32_BITS - 7, 2),
+        BEYOND_32_BITS - 7: RevisionReferences(0, 1),
+    }
+    store.remember_revision_references("www.wikidata.org", refs)
+    assert store.revision_references("www.wikidata.org", refs) == refs
+    join, _ = store.record_join("www.wikidata.org", "Wikidata:Test", "Alice", JOIN, NOW)
+    store.finish_joins([join.id], APPLIED, NOW, revid=BEYOND_32_BITS)
+    assert store.join_request(join.id).revid == BEYOND_32_BITS  # type: ignore[union-attr]
+
+
+def test_revision_ids_of_a_store_before_64_bits_are_kept_through_the_upgrade(
+    store_url: str,
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.database import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    store = Store(store_url, migrate=False)
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008")
+    old = {2**31 - 1: RevisionReferences(2**31 - 2, 4), 5: RevisionReferences(0, None)}
+    store.remember_revision_references(WIKI, old)
+    join, _ = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
+    store.finish_joins([join.id], APPLIED, NOW, revid=2**31 - 1)
+    assert store.migrate() == ["0009"]
+    assert store.revision_references(WIKI, old) == old
+    assert store.join_request(join.id).revid == 2**31 - 1  # type: ignore[union-attr]
+    new = {BEYOND_32_BITS: RevisionReferences(2**31 - 1, 6)}
+    store.remember_revision_references(WIKI, new)
+    assert store.revision_references(WIKI, [*old, *new]) == {**old, **new}
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        conn.execute(
+            sqlalchemy.text("DELETE FROM revision_references WHERE revid = :r"),
+            {"r": BEYOND_32_BITS},
+        )
+        command.downgrade(config, "0008")
+    assert store.revision_references(WIKI, old) == old

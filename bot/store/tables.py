@@ -7,6 +7,7 @@ same columns (program, wiki, title): the migrations must match them exactly.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -42,12 +43,13 @@ counted_revision_packs = Table(
 
 # What a revision's text holds, kept once per revision (shared by every program): no text
 # is read twice. ``refs`` is NULL when the text could not be read (deleted or hidden).
+# Revision ids are 64-bit here and in join_requests: Wikidata's passed 2**31 in 2024.
 revision_references = Table(
     "revision_references",
     metadata,
     Column("wiki", String(NAME), primary_key=True),
-    Column("revid", Integer, primary_key=True, autoincrement=False),
-    Column("parentid", Integer, nullable=False),
+    Column("revid", BigInteger, primary_key=True, autoincrement=False),
+    Column("parentid", BigInteger, nullable=False),
     Column("refs", Integer, nullable=True),
 )
 
@@ -90,7 +92,7 @@ join_requests = Table(
     Column("state", String(16), nullable=False),
     Column("reason", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("revid", Integer, nullable=True),
+    Column("revid", BigInteger, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     # A hash of (wiki, title, username) while the request waits, NULL afterwards: the
