@@ -234,3 +234,24 @@ def test_a_revision_hidden_between_two_refreshes(wikis: Farm, tmp_path: Path) ->
     )[0][0]
     assert incremental.per_user["Alice"].edits == visible == 1
     assert len([a for a in asked if "rvdir=newer" in a]) == 1
+
+
+def test_a_counted_article_moved_under_a_long_namespace_title_on_every_store(
+    wikis: Farm, store_url: str
+) -> None:
+    """MediaWiki's 255 bytes are a title's without its namespace: an article of 250
+    characters moved to the User talk namespace is 260 characters, as the store keeps it."""
+    long = "L" * 250
+    wikis.content.client("Alice").edit(long, "A long article.")
+    admin = wikis.content.admin_client()
+    admin.edit(TITLE, program(wikis, ["Alice"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    store = Store(store_url)
+    assert compute(store, site, full=True).total.articles_created == 1
+    admin.move(long, f"User talk:{long}", noredirect=True)
+    incremental = compute(store, site, full=False)
+    assert incremental.total.articles_created == 0 and incremental.total.edits == 1
+    key = f"{wikis_host(site)}#{pywikibot.Page(site, TITLE).pageid}"
+    titles = {page.title for page in store.remembered(key, wikis.content.host).pages.values()}
+    assert titles == {f"User talk:{long}"}
+    assert compute(store, site, full=True) == incremental

@@ -458,7 +458,7 @@ def test_revision_ids_beyond_32_bits_are_kept(store: Store) -> None:
     assert store.join_request(join.id).revid == BEYOND_32_BITS  # type: ignore[union-attr]
 
 
-def test_revision_ids_of_a_store_before_64_bits_are_kept_through_the_upgrade(
+def test_ids_and_titles_of_a_store_before_they_were_wider_are_kept_through_the_upgrade(
     store_url: str,
 ) -> None:
     from alembic import command
@@ -476,12 +476,19 @@ def test_revision_ids_of_a_store_before_64_bits_are_kept_through_the_upgrade(
     store.remember_revision_references(WIKI, old)
     join, _ = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
     store.finish_joins([join.id], APPLIED, NOW, revid=2**31 - 1)
+    page = PageState(4, 0, "Ä" * 255)
+    store.remember("p#1", WIKI, [], {4: page})
     assert store.migrate() == ["0009"]
     assert store.revision_references(WIKI, old) == old
     assert store.join_request(join.id).revid == 2**31 - 1  # type: ignore[union-attr]
+    assert store.remembered("p#1", WIKI).pages == {4: page}
     new = {BEYOND_32_BITS: RevisionReferences(2**31 - 1, 6)}
     store.remember_revision_references(WIKI, new)
     assert store.revision_references(WIKI, [*old, *new]) == {**old, **new}
+    moved = PageState(4, 3, "Обсуждение участника:" + "Ä" * 255)  # 276 characters
+    store.remember("p#1", WIKI, [], {4: moved})
+    assert store.remembered("p#1", WIKI).pages == {4: moved}
+    store.remember("p#1", WIKI, [], {4: page})
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         conn.execute(

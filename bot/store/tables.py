@@ -22,9 +22,12 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# Hosts and titles fit in 255 characters (MediaWiki's own limit for titles); keys made
-# of two of them stay under MariaDB's 3072-byte index limit in utf8mb4.
+# Hosts and program titles fit in 255 characters (MediaWiki's own limit for a title is 255
+# bytes, its namespace left out); keys made of two of them stay under MariaDB's 3072-byte
+# index limit in utf8mb4.
 NAME = 255
+#: A counted page's title with its namespace, which may be moved anywhere.
+PREFIXED_TITLE = 512
 #: Bytes of the largest binary values: MEDIUMBLOB on MariaDB (a BLOB holds 64 kB); bytea,
 #: BLOB elsewhere.
 MEDIUM_BLOB = 16 * 1024 * 1024 - 1
@@ -60,7 +63,7 @@ counted_pages = Table(
     Column("wiki", String(NAME), primary_key=True),
     Column("pageid", Integer, primary_key=True, autoincrement=False),
     Column("namespace", Integer, nullable=False),
-    Column("title", String(NAME), nullable=False),
+    Column("title", String(PREFIXED_TITLE), nullable=False),
     Column("redirect", Boolean, nullable=False),
     Column("deleted", Boolean, nullable=False),
     Column("in_scope", Boolean, nullable=False),
