@@ -30,6 +30,8 @@ from bot.store import (
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 WIKI, TITLE = "en.wikipedia.org", "Wikipedia:Meetup/Test"
+#: The schema's migrations, oldest first: what a fresh database lacks.
+EVERY_MIGRATION = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
 
 
 @pytest.fixture
@@ -47,17 +49,7 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
 
 def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
     fresh = Store(store_url, migrate=False)
-    assert fresh.pending_migrations() == [
-        "0001",
-        "0002",
-        "0003",
-        "0004",
-        "0005",
-        "0006",
-        "0007",
-        "0008",
-        "0009",
-    ]
+    assert fresh.pending_migrations() == EVERY_MIGRATION
     with fresh.engine.connect() as conn:  # nothing was created by asking
         assert not conn.dialect.has_table(conn, "api_tokens")
     fresh.migrate()
@@ -73,17 +65,7 @@ def empty_store(url: str) -> None:
         metadata.drop_all(engine)
     finally:
         engine.dispose()
-    assert Store(url, migrate=False).pending_migrations() == [
-        "0001",
-        "0002",
-        "0003",
-        "0004",
-        "0005",
-        "0006",
-        "0007",
-        "0008",
-        "0009",
-    ]
+    assert Store(url, migrate=False).pending_migrations() == EVERY_MIGRATION
 
 
 #: A bot process opening the store: it says when it is ready, then opens the store as soon
@@ -379,19 +361,28 @@ def test_the_schedule(store: Store) -> None:
     ] == ["Later", TITLE]
 
 
+def alembic_config() -> Any:
+    """Alembic's configuration for the store's migrations, to move a test store to a
+    given version."""
+    from alembic.config import Config
+
+    from bot.store.database import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
 def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
     store_url: str,
 ) -> None:
     """A store at 0007 kept one row per counted revision; the upgrade packs them, every
     field as it was, and the downgrade gives the rows back."""
     from alembic import command
-    from alembic.config import Config
 
-    from bot.store.database import MIGRATIONS
     from bot.store.revision_packs import PACK_SIZE
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = alembic_config()
     rows = sqlalchemy.table(
         "counted_revisions",
         *(
@@ -462,12 +453,8 @@ def test_ids_and_titles_of_a_store_before_they_were_wider_are_kept_through_the_u
     store_url: str,
 ) -> None:
     from alembic import command
-    from alembic.config import Config
 
-    from bot.store.database import MIGRATIONS
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = alembic_config()
     store = Store(store_url, migrate=False)
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
