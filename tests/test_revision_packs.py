@@ -3,6 +3,7 @@ exactly, written only where changed."""
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,36 @@ def test_a_pack_gives_back_every_field_exactly() -> None:
     }
     assert unpack(pack(some, texts)) == (some, texts)
     assert unpack(pack([], {})) == ([], {})
+    # Whole seconds (as MediaWiki keeps times), ids past 2**31 (Wikidata's), in any order.
+    whole = [
+        replace(rev, revid=2**31 + 7 - rev.revid, timestamp=rev.timestamp.replace(microsecond=0))
+        for rev in some
+    ]
+    assert unpack(pack(whole, {2**40: RevisionReferences(2**31, 5)})) == (
+        whole,
+        {2**40: RevisionReferences(2**31, 5)},
+    )
+
+
+def json_pack(revisions: list[Revision], texts: dict[int, RevisionReferences]) -> bytes:
+    """A pack in the earlier format, one JSON list per field, as stores written before
+    hold them."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    columns = [
+        [getattr(rev, name) for rev in revisions]
+        for name in ("revid", "user", "pageid", "namespace", "title")
+    ]
+    columns.append([(rev.timestamp - epoch) // timedelta(microseconds=1) for rev in revisions])
+    columns += [[getattr(rev, name) for rev in revisions] for name in ("sizediff", "new")]
+    columns.append([rev.wikibase for rev in revisions])
+    known = [[revid, ref.parentid, ref.references] for revid, ref in texts.items()]
+    return zlib.compress(json.dumps([1, *columns, known], ensure_ascii=False).encode())
+
+
+def test_a_pack_in_the_earlier_format_is_read_the_same() -> None:
+    some = revisions(1, 50)
+    texts = {1: RevisionReferences(0, 3), 2: RevisionReferences(1, None)}
+    assert unpack(json_pack(some, texts)) == (some, texts) == unpack(pack(some, texts))
 
 
 def test_packs_are_cut_in_revision_order_with_the_texts_of_their_revisions() -> None:
@@ -74,6 +105,10 @@ def test_packs_are_cut_in_revision_order_with_the_texts_of_their_revisions() -> 
         b"not a pack",
         zlib.compress(b"[2, [], [], [], [], [], [], [], [], []]"),
         zlib.compress(b"{}"),
+        zlib.compress(b"[1, [], []]"),
+        zlib.compress(b'[2, 1, 0, ["A"], ["T"], [""]]\n' + bytes(8 * 6)),
+        zlib.compress(b'[2, 1, 0, ["A"], ["T"]]\n' + bytes(8 * 7)),
+        zlib.compress(b"[3, 0, 0, [], [], []]\n"),
     ],
 )
 def test_bytes_that_are_no_pack_are_a_store_error(data: bytes) -> None:

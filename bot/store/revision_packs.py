@@ -2,19 +2,29 @@
 
 A refresh reads back every revision its program counted, tens of thousands of them, and
 what their texts hold (for the references added); one row each, the rows alone cost
-seconds to read. Packed ``PACK_SIZE`` revisions to a row (compressed JSON, one list per
-field, then the texts known of them and of their parents), they cost what decompressing
+seconds to read. Packed ``PACK_SIZE`` revisions to a row, they cost what decompressing
 them costs. Packs are cut from the revisions in revision-id order, so a recount that only
 adds new revisions (higher ids) changes the last packs only, and only those are written
 again.
+
+A pack is compressed: a JSON line (the format, the counts, the text fields), then the
+number fields as 64-bit little-endian integers, one array per field; revision ids and
+times as differences from the one before (they ascend: small numbers compress well).
+Numbers read back as an array and times made from whole seconds cost less than half of
+what the same numbers parsed from JSON and added up as time spans do, and the read is on
+every refresh's path. Format 1 (every field a JSON list) is read too.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import zlib
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+from typing import Any
 
 from bot.core.contributions import Revision
 from bot.core.errors import StoreError
@@ -22,10 +32,15 @@ from bot.core.references import RevisionReferences
 
 #: Revisions a pack holds (the last one of a program may hold fewer).
 PACK_SIZE = 2000
-#: What a pack's first element says: the layout below.
-FORMAT = 1
+#: What a pack's first element says: the layout written (FORMAT), and the all-JSON one read too.
+FORMAT = 2
+JSON_FORMAT = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FIELDS = 9
+#: The number arrays of a revision (in this order), then of a known text.
+_REVISION_NUMBERS = 7
+_TEXT_NUMBERS = 3
+_BIG_ENDIAN = sys.byteorder == "big"
 
 #: A pack's content: its revisions, and what is known of their texts and their parents'.
 Pack = tuple[tuple[Revision, ...], dict[int, RevisionReferences]]
@@ -49,40 +64,108 @@ def cut(
 
 
 def pack(revisions: Sequence[Revision], texts: Mapping[int, RevisionReferences]) -> bytes:
-    """One pack's bytes: the format, then each field's values in the revisions' order
-    (times as whole microseconds since 1970 UTC: exact, and cheap to read back), then the
-    texts as [revision id, parent id, references or null]."""
-    columns = [
-        [rev.revid for rev in revisions],
+    """One pack's bytes (see the module's documentation)."""
+    known = sorted(texts.items())
+    head = [
+        FORMAT,
+        len(revisions),
+        len(known),
         [rev.user for rev in revisions],
-        [rev.pageid for rev in revisions],
-        [rev.namespace for rev in revisions],
         [rev.title for rev in revisions],
-        [(rev.timestamp - _EPOCH) // timedelta(microseconds=1) for rev in revisions],
-        [rev.sizediff for rev in revisions],
-        [int(rev.new) for rev in revisions],
         [rev.wikibase for rev in revisions],
     ]
-    known = [[revid, ref.parentid, ref.references] for revid, ref in sorted(texts.items())]
-    text = json.dumps([FORMAT, *columns, known], ensure_ascii=False, separators=(",", ":"))
+    since = [rev.timestamp - _EPOCH for rev in revisions]
+    numbers = [
+        _deltas([rev.revid for rev in revisions]),
+        [rev.pageid for rev in revisions],
+        [rev.namespace for rev in revisions],
+        _deltas([span.days * 86_400 + span.seconds for span in since]),
+        [span.microseconds for span in since],
+        [rev.sizediff for rev in revisions],
+        [int(rev.new) for rev in revisions],
+        _deltas([revid for revid, _ in known]),
+        [ref.parentid for _, ref in known],
+        [-1 if ref.references is None else ref.references for _, ref in known],
+    ]
+    body = array("q", [n for field in numbers for n in field])
+    if _BIG_ENDIAN:
+        body.byteswap()
+    line = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
     # The fastest level: the packs are read on every refresh, written on few.
-    return zlib.compress(text.encode(), 1)
+    return zlib.compress(line + b"\n" + body.tobytes(), 1)
 
 
 def unpack(data: bytes) -> tuple[list[Revision], dict[int, RevisionReferences]]:
     """The revisions of one pack and the texts it knows; StoreError when the bytes are
     not a pack."""
     try:
-        version, *columns, known = json.loads(zlib.decompress(data))
-        if version != FORMAT or len(columns) != _FIELDS:
-            raise StoreError(f"a pack of counted revisions in an unknown format ({version!r})")
-        revid, user, pageid, namespace, title, micros, sizediff, new, wikibase = columns
-        times = [_EPOCH + timedelta(microseconds=m) for m in micros]
-        flags = [bool(n) for n in new]
-        revisions = list(
-            map(Revision, revid, user, pageid, namespace, title, times, sizediff, flags, wikibase)
+        line, _, body = zlib.decompress(data).partition(b"\n")
+        head = json.loads(line)
+        if not isinstance(head, list) or not head:
+            raise StoreError("a pack of counted revisions in an unknown format")
+        if head[0] == JSON_FORMAT and not body:
+            return _unpack_json(head[1:])
+        if head[0] != FORMAT or len(head) != 6:
+            raise StoreError(f"a pack of counted revisions in an unknown format ({head[0]!r})")
+        _, count, texts, user, title, wikibase = head
+        numbers = array("q")
+        numbers.frombytes(body)
+        if _BIG_ENDIAN:
+            numbers.byteswap()
+        if len(numbers) != _REVISION_NUMBERS * count + _TEXT_NUMBERS * texts or not (
+            len(user) == len(title) == len(wikibase) == count
+        ):
+            raise StoreError("a pack of counted revisions cut short")
+        revid, pageid, namespace, seconds, micros, sizediff, new = (
+            numbers[n * count : (n + 1) * count] for n in range(_REVISION_NUMBERS)
         )
-        texts = {int(r): RevisionReferences(int(parent), refs) for r, parent, refs in known}
-    except (zlib.error, ValueError, TypeError) as error:
+        at = _REVISION_NUMBERS * count
+        text_revid, parent, refs = (
+            numbers[at + n * texts : at + (n + 1) * texts] for n in range(_TEXT_NUMBERS)
+        )
+        times = [datetime.fromtimestamp(s, UTC) for s in accumulate(seconds)]
+        if any(micros):
+            times = [t.replace(microsecond=m) for t, m in zip(times, micros, strict=True)]
+        flags = [n != 0 for n in new]
+        revisions = list(
+            map(
+                Revision,
+                accumulate(revid),
+                user,
+                pageid,
+                namespace,
+                title,
+                times,
+                sizediff,
+                flags,
+                wikibase,
+            )
+        )
+        known = {
+            r: RevisionReferences(p, None if n < 0 else n)
+            for r, p, n in zip(accumulate(text_revid), parent, refs, strict=True)
+        }
+    except (zlib.error, ValueError, TypeError, OverflowError) as error:
         raise StoreError(f"a pack of counted revisions could not be read: {error}") from error
+    return revisions, known
+
+
+def _deltas(numbers: Sequence[int]) -> list[int]:
+    """Each number less the one before it (the first as it is)."""
+    return [b - a for a, b in zip((0, *numbers), numbers, strict=False)]
+
+
+def _unpack_json(fields: list[Any]) -> tuple[list[Revision], dict[int, RevisionReferences]]:
+    """A pack in the earlier format: one JSON list per field, then the texts as
+    [revision id, parent id, references or null]; times as microseconds since 1970."""
+    if len(fields) != _FIELDS + 1:
+        raise StoreError("a pack of counted revisions in the JSON format with a field missing")
+    *columns, known = fields
+    revid, user, pageid, namespace, title, micros, sizediff, new, wikibase = columns
+    times = [_EPOCH + timedelta(microseconds=m) for m in micros]
+    flags = [bool(n) for n in new]
+    revisions = list(
+        map(Revision, revid, user, pageid, namespace, title, times, sizediff, flags, wikibase)
+    )
+    texts = {int(r): RevisionReferences(int(parent), refs) for r, parent, refs in known}
     return revisions, texts
