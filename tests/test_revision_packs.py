@@ -60,8 +60,7 @@ def test_a_pack_gives_back_every_field_exactly() -> None:
 
 
 def json_pack(revisions: list[Revision], texts: dict[int, RevisionReferences]) -> bytes:
-    """A pack in the earlier format, one JSON list per field, as stores written before
-    hold them."""
+    """A pack in format 1, one JSON list per field, as a store may still hold them."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     columns = [
         [getattr(rev, name) for rev in revisions]
@@ -74,7 +73,7 @@ def json_pack(revisions: list[Revision], texts: dict[int, RevisionReferences]) -
     return zlib.compress(json.dumps([1, *columns, known], ensure_ascii=False).encode())
 
 
-def test_a_pack_in_the_earlier_format_is_read_the_same() -> None:
+def test_a_pack_in_format_1_is_read_the_same() -> None:
     some = revisions(1, 50)
     texts = {1: RevisionReferences(0, 3), 2: RevisionReferences(1, None)}
     assert unpack(json_pack(some, texts)) == (some, texts) == unpack(pack(some, texts))

@@ -156,7 +156,7 @@ def _deltas(numbers: Sequence[int]) -> list[int]:
 
 
 def _unpack_json(fields: list[Any]) -> tuple[list[Revision], dict[int, RevisionReferences]]:
-    """A pack in the earlier format: one JSON list per field, then the texts as
+    """A pack in format 1: one JSON list per field, then the texts as
     [revision id, parent id, references or null]; times as microseconds since 1970."""
     if len(fields) != _FIELDS + 1:
         raise StoreError("a pack of counted revisions in the JSON format with a field missing")
