@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,20 @@ def store(tmp_path: Path) -> Store:
 @pytest.fixture
 def site(wikis: Farm) -> object:
     return pywikibot.Site(wikis.content.name, wikis.content.name)
+
+
+@pytest.fixture
+def remembered_in(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The threads in which refreshes remember what they counted, in order."""
+    threads: list[str] = []
+    real = Refresher._remember
+
+    def spy(self: Refresher, counted: Any) -> None:
+        threads.append(threading.current_thread().name)
+        real(self, counted)
+
+    monkeypatch.setattr(Refresher, "_remember", spy)
+    return threads
 
 
 @pytest.fixture
@@ -328,7 +343,10 @@ def test_nobots_is_honoured(
 
 
 def test_the_stop_page_stops_edits(
-    wikis: Farm, participant: ParticipantFactory, refresh: Callable[..., RefreshResult]
+    wikis: Farm,
+    participant: ParticipantFactory,
+    refresh: Callable[..., RefreshResult],
+    remembered_in: list[str],
 ) -> None:
     admin = participant("Admin")
     admin.edit(TITLE, program_text(wikis, ["Alice"]))
@@ -337,6 +355,7 @@ def test_the_stop_page_stops_edits(
     with pytest.raises(StopPageError):
         refresh()
     assert admin.latest_revid(TITLE) == before
+    assert remembered_in == []  # a stopped refresh keeps nothing either
     admin.edit("User:ProgramsBot/Stop", "run")
     assert refresh().saved_revid is not None
     # A configured stop page elsewhere works the same way.
@@ -347,7 +366,10 @@ def test_the_stop_page_stops_edits(
 
 
 def test_simulate_saves_nothing(
-    wikis: Farm, participant: ParticipantFactory, refresh: Callable[..., RefreshResult]
+    wikis: Farm,
+    participant: ParticipantFactory,
+    refresh: Callable[..., RefreshResult],
+    remembered_in: list[str],
 ) -> None:
     admin = participant("Admin")
     admin.edit(TITLE, program_text(wikis, ["Alice"]))
@@ -355,6 +377,7 @@ def test_simulate_saves_nothing(
     result = refresh(simulate=True)
     assert result.changed and result.simulated and result.saved_revid is None
     assert admin.latest_revid(TITLE) == before
+    assert remembered_in == []  # nor does it keep anything in the store
 
 
 def conflicting_clock(action: Callable[[], None]) -> Callable[[], datetime]:
@@ -375,7 +398,12 @@ def conflicting_clock(action: Callable[[], None]) -> Callable[[], datetime]:
 
 
 def test_an_organizer_editing_at_the_same_time_is_never_overwritten(
-    wikis: Farm, participant: ParticipantFactory, refresh: Callable[..., RefreshResult]
+    wikis: Farm,
+    participant: ParticipantFactory,
+    refresh: Callable[..., RefreshResult],
+    remembered_in: list[str],
+    store: Store,
+    site: object,
 ) -> None:
     admin = participant("Admin")
     participant("Alice").edit("Article", "x")
@@ -398,6 +426,12 @@ def test_an_organizer_editing_at_the_same_time_is_never_overwritten(
     rows = row_figures(text)
     assert (rows["Alice"]["edits"], rows["Bob"]["edits"]) == ("1", "1")
     assert "joined=2026-11-02" in text
+    # Each attempt's count was remembered while its save was sent, the second counted
+    # from the first; what the store holds now is what the page shows.
+    assert remembered_in == ["remember_0", "remember_0"]
+    again = Refresher(store).refresh(pywikibot.Page(site, TITLE), full=False)
+    assert not again.changed and again.saved_revid is None
+    assert remembered_in[2:] == ["MainThread"]  # nothing to save: remembered at once
 
 
 def test_contributions_are_fetched_in_one_request_per_wiki(

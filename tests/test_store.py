@@ -484,3 +484,14 @@ def test_ids_and_titles_of_a_store_before_they_were_wider_are_kept_through_the_u
         )
         command.downgrade(config, "0008")
     assert store.revision_references(WIKI, old) == old
+
+
+def test_a_store_in_memory_is_one_for_every_thread() -> None:
+    """A refresh remembers in a thread of its own: it must write where the caller reads."""
+    store = Store("sqlite://")
+    written = threading.Thread(
+        target=store.add_to_schedule, args=(WIKI, TITLE, "program", "running", NOW)
+    )
+    written.start()
+    written.join()
+    assert [(e.wiki, e.title) for e in store.schedule_entries()] == [(WIKI, TITLE)]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pywikibot
@@ -136,7 +138,15 @@ class Refresher:
         host = host_of(site)
         log.info("refreshing [[%s]] (%s)", page.title(), "full" if full else "incremental")
 
+        # What a save's attempt counted is remembered while the wiki answers the save.
+        remembering: list[tuple[_Counted, Future[None]]] = []
+
+        def remember_beside(counted: _Counted) -> None:
+            remembering.append((counted, beside.submit(self._remember, counted)))
+
         def transform(read: PageText) -> Change[_Counted]:
+            for _, future in remembering:
+                future.result()  # a recount after a conflict starts from what that remembered
             text = read.wikitext(NotAProgramError, "a program")
             program = parse_program_page(text)
             key = program_key(host, read.pageid or 0)
@@ -147,17 +157,27 @@ class Refresher:
             new_text = self._render(text, program, label, computation, fmt)
             summary = edit_summary(computation.outcomes, computation.notices, Messages(fmt.lang))
             counted = _Counted(program, key, computation, fmt)
-            return Change(new_text, summary, counted, hold=not edit)
+            return Change(
+                new_text,
+                summary,
+                counted,
+                hold=not edit,
+                beside_save=partial(remember_beside, counted),
+            )
 
         editor = Editor(site, stop_page=self.stop_page, simulate=self.simulate)
-        result = editor.edit(page.title(), transform, page=page).check()
+        with ThreadPoolExecutor(1, "remember") as beside:
+            outcome = editor.edit(page.title(), transform, page=page)
+            for _, future in remembering:
+                future.result()
+        result = outcome.check()
         counted = result.data
         assert counted is not None  # the transform always answers
-        if not self.simulate:
-            # Killed between the save and this, the store keeps the last refresh's records
-            # and marks, and the next refresh counts again from them (the same figures, so
-            # no second edit).
-            self.counter.remember(counted.key, counted.computation)
+        if not self.simulate and not any(done is counted for done, _ in remembering):
+            # Nothing saved (no change, or held): remembered now. Killed before or while
+            # remembering, the store keeps the last refresh's records and marks, and the
+            # next refresh counts again from them (the same figures).
+            self._remember(counted)
         if result.outcome is Outcome.SAVED:
             self._automatic_edits(site, result.page.title, counted.program, counted.fmt)
         computation = counted.computation
@@ -172,6 +192,9 @@ class Refresher:
             key=counted.key,
             private=computation.private,
         )
+
+    def _remember(self, counted: _Counted) -> None:
+        self.counter.remember(counted.key, counted.computation)
 
     def _render(
         self,

@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from bot.core.errors import StoreError
 
@@ -81,6 +81,11 @@ class Database:
         if url.startswith("sqlite"):
             # Several threads and processes write: wait for SQLite's lock, don't fail.
             options["connect_args"] = {"timeout": 30}
+            if make_url(url).database in (None, "", ":memory:"):
+                # One database in memory for every thread (a refresh remembers in a
+                # thread of its own), not one each.
+                options["poolclass"] = StaticPool
+                options["connect_args"]["check_same_thread"] = False
         try:
             self.engine: Engine = create_engine(url, **options)
             if migrate:

@@ -95,6 +95,9 @@ class Change(Generic[T]):
     summary: str
     data: T
     hold: bool = False
+    #: Called just before the save is sent (after the stop page allowed it): what the
+    #: caller starts there runs while the wiki answers.
+    beside_save: Callable[[], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +291,8 @@ class Editor:
                     stopped, read, change.text, change.data, attempt, reason=str(error)
                 )
             log.info("saving [[%s]] against revision %s", read.title, read.revid)
+            if change.beside_save is not None:
+                change.beside_save()
             try:
                 revid = save(page, change.text, change.summary, create=create)
             except ConflictError:
