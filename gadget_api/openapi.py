@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.goals import GOAL_FIGURES
 from bot.core.grant_report import GRANT_METRICS, MISSING
 from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
+from bot.core.titles import MAX_TITLE_WITH_NAMESPACE
 from gadget_api.config import ApiConfig
 from gadget_api.page_report import CAMPAIGN_TABLES, LIVE_TABLES, PAGE_TABLES
 
@@ -388,7 +389,7 @@ def document(config: ApiConfig) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": "The program page's full title, with namespace (slashes allowed)",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_WITH_NAMESPACE},
         "example": "Project:Test program",
     }
     program_params = [wiki_param, title_param]

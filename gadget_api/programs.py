@@ -19,15 +19,13 @@ import requests
 
 from bot.core.errors import NotAProgramError
 from bot.core.program_page import parse_program_page
-from bot.core.titles import normalize_title
+from bot.core.titles import MAX_TITLE_WITH_NAMESPACE, normalize_title
 from bot.store import ProgramSnapshot, Store
 from gadget_api.config import WikiConfig
 from gadget_api.errors import ApiError, WikiUnavailableError
 
 log = logging.getLogger(__name__)
 
-#: The store keeps titles in 255 characters (MediaWiki's own limit for a title).
-MAX_TITLE_LENGTH = 255
 #: Characters MediaWiki never allows in a title (``#`` would start a fragment).
 _FORBIDDEN = set("#<>[]|{}")
 
@@ -44,8 +42,8 @@ def check_title(raw: str) -> str:
         problem = "it contains characters MediaWiki does not allow (# < > [ ] | { } or controls)"
     elif not title:
         problem = "it is empty"
-    elif len(title) > MAX_TITLE_LENGTH:
-        problem = f"it is longer than {MAX_TITLE_LENGTH} characters"
+    elif len(title) > MAX_TITLE_WITH_NAMESPACE:
+        problem = f"it is longer than {MAX_TITLE_WITH_NAMESPACE} characters"
     if problem:
         raise ApiError(400, "bad-title", f"Not a usable page title: {problem}.")
     return title

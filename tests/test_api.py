@@ -422,13 +422,20 @@ def test_unknown_routes_and_methods_answer_json(offline: FlaskClient, token: str
 
 
 @pytest.mark.parametrize(
-    "title", ["Project:A#b", "A[b]", "X" * 300, "A\x00b", "A\tb", "   ", "A{{b}}", "A|b"]
+    "title", ["Project:A#b", "A[b]", "X" * 513, "A\x00b", "A\tb", "   ", "A{{b}}", "A|b"]
 )
 def test_unusable_titles_get_bad_title(offline: FlaskClient, token: str, title: str) -> None:
     url = f"/api/v1/programs/{OFFLINE_HOST}/{quote(title, safe='/:')}/join"
     response = offline.post(url, headers=bearer(token))
     assert response.status_code == 400
     assert error_code(response) == "bad-title"
+
+
+def test_a_title_as_long_as_mediawiki_allows_with_a_long_namespace_is_usable() -> None:
+    from gadget_api.programs import check_title
+
+    title = "Обсуждение Википедии:" + "Ä" * 255  # 276 characters
+    assert check_title(title) == title
 
 
 def test_unexpected_errors_are_logged_json_500s(

@@ -54,7 +54,7 @@ def test_a_fresh_wiki_and_store_get_told_what_to_do_and_then_pass(
         rf"FIX  {re.escape(host)}: templates and gadget: \d+ missing .*run programs-bot deploy"
     )
     assert re.search(missing, report)
-    assert "FIX  store: its schema lacks 9 migration(s)" in report
+    assert "FIX  store: its schema lacks 10 migration(s)" in report
     assert "FIX  unknown.example.org: does not answer" in report
     assert f"OK   {host}: the emergency stop page User:{wikis.content.bot_username}/Stop" in report
 

@@ -273,8 +273,9 @@ def test_programs_bot_migrate_makes_the_schema_then_finds_nothing_to_do(
         "0007",
         "0008",
         "0009",
+        "0010",
     ]
-    assert "applied 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009" in migrate()
+    assert "applied 0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010" in migrate()
     assert Store(store_url, migrate=False).pending_migrations() == []
     assert "nothing to apply" in migrate()
 

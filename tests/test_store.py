@@ -31,7 +31,18 @@ from bot.store import (
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 WIKI, TITLE = "en.wikipedia.org", "Wikipedia:Meetup/Test"
 #: The schema's migrations, oldest first: what a fresh database lacks.
-EVERY_MIGRATION = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+EVERY_MIGRATION = [
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0010",
+]
 
 
 @pytest.fixture
@@ -44,7 +55,7 @@ def test_migrations_run_once_and_again(store_url: str) -> None:
     second = Store(store_url)  # a second open finds the schema at head and changes nothing
     with second.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    assert version == "0009"
+    assert version == EVERY_MIGRATION[-1]
 
 
 def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
@@ -116,7 +127,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(
         assert reopened.pending_migrations() == []
         with reopened.engine.connect() as conn:
             versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-            assert [tuple(row) for row in versions] == [("0009",)]
+            assert [tuple(row) for row in versions] == [(EVERY_MIGRATION[-1],)]
             assert conn.dialect.has_table(conn, "api_tokens")
         reopened.engine.dispose()
 
@@ -419,7 +430,7 @@ def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
                 values = {name: getattr(rev, name) for name in Revision.__dataclass_fields__}
                 values["timestamp"] = rev.timestamp.replace(tzinfo=None)
                 conn.execute(sqlalchemy.insert(rows).values(program=program, wiki=wiki, **values))
-    assert store.migrate() == ["0008", "0009"]
+    assert store.migrate() == EVERY_MIGRATION[7:]
     for (program, wiki), revs in kept.items():
         assert store.remembered(program, wiki) == WikiRecords(wiki, tuple(revs))
     with store.engine.begin() as conn:
@@ -465,7 +476,7 @@ def test_ids_and_titles_of_a_store_before_they_were_wider_are_kept_through_the_u
     store.finish_joins([join.id], APPLIED, NOW, revid=2**31 - 1)
     page = PageState(4, 0, "Ä" * 255)
     store.remember("p#1", WIKI, [], {4: page})
-    assert store.migrate() == ["0009"]
+    assert store.migrate() == ["0009", "0010"]
     assert store.revision_references(WIKI, old) == old
     assert store.join_request(join.id).revid == 2**31 - 1  # type: ignore[union-attr]
     assert store.remembered("p#1", WIKI).pages == {4: page}
@@ -495,3 +506,53 @@ def test_a_store_in_memory_is_one_for_every_thread() -> None:
     written.start()
     written.join()
     assert [(e.wiki, e.title) for e in store.schedule_entries()] == [(WIKI, TITLE)]
+
+
+#: A program page's title as long as MediaWiki allows, with its namespace (276 characters).
+LONGEST = "Обсуждение Википедии:" + "Ä" * 254 + "1"
+#: The same title but for its last character: MariaDB's indexes keep the first 255 only.
+LONGEST_TWIN = LONGEST[:-1] + "2"
+
+
+def keep_program_page(store: Store, title: str, username: str) -> int:
+    """A program page's rows in every table that keeps its title; the join request's id."""
+    assert store.add_to_schedule(WIKI, title, "program", "running", NOW)
+    assert store.claim_page(WIKI, title, "w1", NOW, timedelta(seconds=30))
+    store.add_refresh_request(WIKI, title, username, NOW)
+    store.save_program(ProgramSnapshot(WIKI, title, "Edit-a-thon", "open", NOW, None, (), NOW))
+    request, _ = store.record_join(WIKI, title, username, JOIN, NOW)
+    return request.id
+
+
+def test_program_pages_with_the_longest_titles_are_kept(store: Store) -> None:
+    for title in (LONGEST, LONGEST_TWIN):
+        keep_program_page(store, title, "Alice")
+    assert {e.title for e in store.schedule_entries()} == {LONGEST, LONGEST_TWIN}
+    assert not store.claim_page(WIKI, LONGEST, "w2", NOW, timedelta(seconds=30))
+    assert store.count_refresh_requests(NOW - timedelta(minutes=1), wiki=WIKI, title=LONGEST) == 1
+    assert store.program(WIKI, LONGEST_TWIN) is not None
+    for title in (LONGEST, LONGEST_TWIN):
+        assert [(j.title, j.username) for j in store.pending_joins(WIKI, title)] == [
+            (title, "Alice")
+        ]
+    _, new = store.record_join(WIKI, LONGEST, "Alice", JOIN, NOW)
+    assert not new and len(store.pending_joins(WIKI, LONGEST)) == 1  # found, not made again
+
+
+def test_program_titles_of_a_store_before_they_were_wider_are_kept_through_the_upgrade(
+    store_url: str,
+) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    store = Store(store_url, migrate=False)
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0009")
+    old = keep_program_page(store, TITLE, "Alice")
+    assert store.migrate() == ["0010"]
+    assert [e.title for e in store.schedule_entries()] == [TITLE]
+    assert store.join_request(old).title == TITLE  # type: ignore[union-attr]
+    assert store.program(WIKI, TITLE) is not None
+    keep_program_page(store, LONGEST, "Bob")
+    assert [j.username for j in store.pending_joins(WIKI, LONGEST)] == ["Bob"]

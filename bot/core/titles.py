@@ -12,6 +12,9 @@ _TITLE_SPACES = re.compile("[_\u180e]")
 #: The longest file-name stem made of a title, in UTF-8 bytes: file systems allow 255 per
 #: name, and a table's name and ".csv" follow the stem.
 _SLUG_BYTES = 150
+#: The longest page title with its namespace kept or accepted: a title is up to 255 bytes
+#: without its namespace, and a namespace's name can be long ("Обсуждение Википедии:").
+MAX_TITLE_WITH_NAMESPACE = 512
 
 
 def normalize_title(name: str) -> str:

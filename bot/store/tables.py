@@ -6,6 +6,8 @@ same columns (program, wiki, title): the migrations must match them exactly.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,14 +22,20 @@ from sqlalchemy import (
     Text,
 )
 
+from bot.core.titles import MAX_TITLE_WITH_NAMESPACE
+
 metadata = MetaData()
 
-# Hosts and program titles fit in 255 characters (MediaWiki's own limit for a title is 255
-# bytes, its namespace left out); keys made of two of them stay under MariaDB's 3072-byte
-# index limit in utf8mb4.
+# Hosts and usernames fit in 255 characters, and so does a title without its namespace
+# (MediaWiki's own limit is 255 bytes).
 NAME = 255
-#: A counted page's title with its namespace, which may be moved anywhere.
-PREFIXED_TITLE = 512
+#: A page's title with its namespace ("Wikipedia talk:" and a 255-byte title): program
+#: and campaign pages, and counted pages, which may be moved anywhere. A key of a NAME and
+#: a PREFIXED_TITLE stays under MariaDB's 3072-byte index limit in utf8mb4.
+PREFIXED_TITLE = MAX_TITLE_WITH_NAMESPACE
+#: What an index with a third text column keeps of a title on MariaDB (its first 255
+#: characters: the rest of the row is read to tell two longer ones apart).
+_TITLE_PREFIX: dict[str, Any] = {"mysql_length": {"title": NAME}, "mariadb_length": {"title": NAME}}
 #: Bytes of the largest binary values: MEDIUMBLOB on MariaDB (a BLOB holds 64 kB); bytea,
 #: BLOB elsewhere.
 MEDIUM_BLOB = 16 * 1024 * 1024 - 1
@@ -88,7 +96,7 @@ join_requests = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("wiki", String(NAME), nullable=False),
-    Column("title", String(NAME), nullable=False),
+    Column("title", String(PREFIXED_TITLE), nullable=False),
     Column("username", String(NAME), nullable=False),
     Column("action", String(8), nullable=False),
     Column("private", Boolean, nullable=False, default=False),
@@ -108,16 +116,21 @@ Index(
     join_requests.c.wiki,
     join_requests.c.title,
     join_requests.c.state,
+    **_TITLE_PREFIX,
 )
 Index(
-    "ix_join_requests_user", join_requests.c.wiki, join_requests.c.title, join_requests.c.username
+    "ix_join_requests_user",
+    join_requests.c.wiki,
+    join_requests.c.title,
+    join_requests.c.username,
+    **_TITLE_PREFIX,
 )
 
 page_claims = Table(
     "page_claims",
     metadata,
     Column("wiki", String(NAME), primary_key=True),
-    Column("title", String(NAME), primary_key=True),
+    Column("title", String(PREFIXED_TITLE), primary_key=True),
     Column("worker", String(NAME), nullable=False),
     Column("lease_until", DateTime, nullable=False),
 )
@@ -127,7 +140,7 @@ refresh_requests = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("wiki", String(NAME), nullable=False),
-    Column("title", String(NAME), nullable=False),
+    Column("title", String(PREFIXED_TITLE), nullable=False),
     Column("username", String(NAME), nullable=False),
     Column("created_at", DateTime, nullable=False, index=True),
     Column("done_at", DateTime, nullable=True),
@@ -137,7 +150,7 @@ program_snapshots = Table(
     "program_snapshots",
     metadata,
     Column("wiki", String(NAME), primary_key=True),
-    Column("title", String(NAME), primary_key=True),
+    Column("title", String(PREFIXED_TITLE), primary_key=True),
     Column("name", Text, nullable=False),
     Column("registration", String(16), nullable=False),
     Column("start", DateTime, nullable=True),
@@ -183,7 +196,7 @@ schedule = Table(
     "schedule",
     metadata,
     Column("wiki", String(NAME), primary_key=True),
-    Column("title", String(NAME), primary_key=True),
+    Column("title", String(PREFIXED_TITLE), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("phase", String(16), nullable=False),
     Column("next_due", DateTime, nullable=False, index=True),
