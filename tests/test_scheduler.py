@@ -306,3 +306,26 @@ def test_a_program_fixed_by_its_organizer_is_refreshed_in_the_next_cycle(
     assert [r.getMessage().split(":")[0] for r in watching] == [
         "recent changes of unknown.example.org not watched"
     ]
+
+
+@pytest.mark.parametrize("store_url", ["mariadb", "postgresql"], indirect=True)
+def test_a_program_page_with_the_longest_title_is_discovered_and_refreshed(
+    wikis: Farm, store_url: str
+) -> None:
+    """A title of 255 bytes in the project namespace (268 characters with it) is kept by
+    every table of the store, and the programs after it are found too."""
+    admin = wikis.content.admin_client()
+    longest = "Content Wiki:" + "Long title " * 23 + "x" * 2
+    assert len(longest) == 13 + 255
+    admin.edit(longest, program(wikis, ["Alice"]))
+    admin.edit("Content Wiki:Zz after the long one", program(wikis, ["Bob"]))
+    wikis.content.client("Alice").edit("Long title article", "A.")
+    store = Store(store_url)
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    scheduler = Scheduler(store, site, worker_id="long")
+    assert scheduler.discover() == 2
+    result = scheduler.cycle()
+    assert (result.refreshed, result.failed) == (2, 0)
+    assert edits_of(admin.get_text(longest) or "", "Alice") == "1"
+    entry = store.schedule_entry(wikis.content.host, longest)
+    assert entry is not None and entry.last_error is None
