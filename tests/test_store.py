@@ -384,6 +384,18 @@ def alembic_config() -> Any:
     return config
 
 
+def store_at(store_url: str, version: str) -> Store:
+    """A fresh store whose schema stops at ``version``, for the migrations after it."""
+    from alembic import command
+
+    config = alembic_config()
+    store = Store(store_url, migrate=False)
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, version)
+    return store
+
+
 def test_counted_revisions_of_a_store_before_packs_are_kept_through_the_upgrade(
     store_url: str,
 ) -> None:
@@ -466,10 +478,7 @@ def test_ids_and_titles_of_a_store_before_they_were_wider_are_kept_through_the_u
     from alembic import command
 
     config = alembic_config()
-    store = Store(store_url, migrate=False)
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+    store = store_at(store_url, "0008")
     old = {2**31 - 1: RevisionReferences(2**31 - 2, 4), 5: RevisionReferences(0, None)}
     store.remember_revision_references(WIKI, old)
     join, _ = store.record_join(WIKI, TITLE, "Alice", JOIN, NOW)
@@ -542,13 +551,7 @@ def test_program_pages_with_the_longest_titles_are_kept(store: Store) -> None:
 def test_program_titles_of_a_store_before_they_were_wider_are_kept_through_the_upgrade(
     store_url: str,
 ) -> None:
-    from alembic import command
-
-    config = alembic_config()
-    store = Store(store_url, migrate=False)
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0009")
+    store = store_at(store_url, "0009")
     old = keep_program_page(store, TITLE, "Alice")
     assert store.migrate() == ["0010"]
     assert [e.title for e in store.schedule_entries()] == [TITLE]
