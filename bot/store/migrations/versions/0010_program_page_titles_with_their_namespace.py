@@ -24,14 +24,8 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-#: (table, nullable) of every program page title made wider.
-_TITLES = (
-    ("schedule", False),
-    ("page_claims", False),
-    ("program_snapshots", False),
-    ("refresh_requests", False),
-    ("join_requests", False),
-)
+#: The tables whose program page title (never NULL) is made wider.
+_TABLES = ("schedule", "page_claims", "program_snapshots", "refresh_requests", "join_requests")
 #: The join requests' indexes over the title: (name, columns).
 _INDEXES = (
     ("ix_join_requests_page_state", ["wiki", "title", "state"]),
@@ -42,7 +36,7 @@ _PREFIX: dict[str, Any] = {"mysql_length": {"title": 255}, "mariadb_length": {"t
 
 def _retype(*, wider: bool) -> None:
     narrow, wide = sa.String(length=255), sa.String(length=512)
-    for table, nullable in _TITLES:
+    for table in _TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             if table == "join_requests":
                 # MariaDB refuses a column wider than an index over it may hold.
@@ -52,7 +46,7 @@ def _retype(*, wider: bool) -> None:
                 "title",
                 existing_type=narrow if wider else wide,
                 type_=wide if wider else narrow,
-                existing_nullable=nullable,
+                existing_nullable=False,
             )
             if table == "join_requests":
                 for name, columns in _INDEXES:
