@@ -517,7 +517,8 @@ def test_a_store_in_memory_is_one_for_every_thread() -> None:
     assert [(e.wiki, e.title) for e in store.schedule_entries()] == [(WIKI, TITLE)]
 
 
-#: A program page's title as long as MediaWiki allows, with its namespace (276 characters).
+#: A program page's title with its namespace, 276 characters (longer in bytes than MediaWiki
+#: allows after the namespace: the store keeps characters, so this bounds what it must hold).
 LONGEST = "Обсуждение Википедии:" + "Ä" * 254 + "1"
 #: The same title but for its last character: MariaDB's indexes keep the first 255 only.
 LONGEST_TWIN = LONGEST[:-1] + "2"
