@@ -16,6 +16,7 @@ from bot.core.program_page import (
     parse_program_page,
     render_program_page,
 )
+from bot.core.wikitext import every_node, read_only
 
 DETAILS = """{{Program details
 |name=Demo
@@ -357,3 +358,41 @@ def test_the_computed_time_changes_only_with_something_else() -> None:
     other = new.replace("}}\n", "|participants=2}}\n", 1)
     same_time = other.replace("2026-11-21", "2026-11-20")
     assert render_program_page(text, PageUpdate({}, other, same_time)) == text.replace(old, other)
+
+
+# -- the walk over every node -------------------------------------------------------------
+
+WALKED_BITS = [
+    "{{",
+    "}}",
+    "{{{",
+    "}}}",
+    "[[",
+    "]]",
+    "|",
+    "=",
+    "\n",
+    "== H ==",
+    "<!-- c -->",
+    "<div>",
+    "</div>",
+    '<span class="x">',
+    "</span>",
+    "<ref name=a/>",
+    "<nowiki>{{x}}</nowiki>",
+    "[http://example.org link]",
+    "&amp;",
+    "{{Participant table row|username=A|edits={{x|1}}}}",
+    "{{{Participant table row|username=B}}}",
+    "text",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WALKED_BITS), max_size=20).map("".join))
+def test_the_walk_visitsevery_node_as_the_recursive_filters_do(text: str) -> None:
+    code, _ = read_only(text)
+    walked = list(every_node(code))
+    filtered = code.filter(recursive=True)
+    assert len(walked) == len(filtered)
+    assert all(a is b for a, b in zip(walked, filtered, strict=True))

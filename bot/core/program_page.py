@@ -119,6 +119,8 @@ def _overwritable(param: Parameter, fmt: PageFormat) -> bool:
     missing somewhere, the lines and rows that follow it (those stay as they are)."""
     if not single_line_value(param):
         return False
+    if "{{" not in str(param.value):
+        return True  # no template inside (the common case: a figure): no walk over it
     keys = fmt.bot_block_parts | {fmt.details, fmt.table_start, fmt.row, fmt.table_end}
     return not any(fmt.template_key(str(t.name)) in keys for t in param.value.filter_templates())
 

@@ -15,7 +15,7 @@ from html.entities import html5
 
 import mwparserfromhell
 from mwparserfromhell.definitions import PARSER_BLACKLIST
-from mwparserfromhell.nodes import Comment, Node, Tag, Template, Text
+from mwparserfromhell.nodes import Argument, Comment, Node, Tag, Template, Text
 from mwparserfromhell.nodes.extras import Parameter
 from mwparserfromhell.smart_list import SmartList
 from mwparserfromhell.wikicode import Wikicode
@@ -465,8 +465,8 @@ def broken_calls(code: Wikicode, key: str, fmt: PageFormat) -> Iterator[str]:
         for match in CALL.finditer(text):
             if fmt.template_key(match[1]) == key:
                 yield text[match.start() :]
-    for argument in code.filter_arguments(recursive=True):
-        if fmt.template_key(str(argument.name)) == key:
+    for argument in every_node(code):
+        if isinstance(argument, Argument) and fmt.template_key(str(argument.name)) == key:
             yield str(argument)
 
 
@@ -475,9 +475,24 @@ def nested(code: Wikicode, key: str, fmt: PageFormat) -> list[Template]:
     top = {id(node) for node in code.nodes}
     return [
         template
-        for template in code.filter_templates(recursive=True)
-        if id(template) not in top and fmt.template_key(str(template.name)) == key
+        for template in every_node(code)
+        if isinstance(template, Template)
+        and id(template) not in top
+        and fmt.template_key(str(template.name)) == key
     ]
+
+
+def every_node(code: Wikicode) -> Iterator[Node]:
+    """Every node at any depth, in the order of mwparserfromhell's recursive filters, at
+    less than half their cost (they are run over every row of a program page)."""
+    stack = list(reversed(code.nodes))
+    while stack:
+        node = stack.pop()
+        yield node
+        if type(node) is Text:
+            continue  # most nodes: nothing inside
+        inside = [child for part in node.__children__() for child in part.nodes]
+        stack += inside[::-1]
 
 
 # -- the bot's blocks -----------------------------------------------------------------------
