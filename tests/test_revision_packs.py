@@ -15,7 +15,7 @@ from sqlalchemy import event
 from bot.core.contributions import PageState, Revision, WikiRecords
 from bot.core.errors import StoreError
 from bot.core.references import RevisionReferences
-from bot.store import FetchMark, Store
+from bot.store import FetchMark, Store, revision_packs
 from bot.store.revision_packs import PACK_SIZE, cut, pack, unpack
 
 WIKI = "en.wikipedia.org"
@@ -164,3 +164,58 @@ def test_a_recount_that_adds_revisions_writes_only_the_last_packs(store_url: str
     store.remember("p#1", WIKI, fewer.revisions[:3], pages)
     assert written == [0]
     assert store.remembered("p#1", WIKI) == WikiRecords(WIKI, fewer.revisions[:3], pages)
+
+
+def test_a_process_unpacks_again_only_the_packs_that_changed(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a scheduler does every few minutes: read a program's packs back after a
+    refresh that rewrote only its last one."""
+    store = Store(store_url)
+    unpacked: list[int] = []
+
+    def counting(data: bytes) -> tuple[list[Revision], dict[int, RevisionReferences]]:
+        found = unpack(data)
+        unpacked.append(found[0][0].revid)
+        return found
+
+    monkeypatch.setattr(revision_packs, "unpack", counting)
+    revision_packs.unpack_kept.cache_clear()
+    mark = FetchMark(START, "f")
+    first = WikiRecords(WIKI, tuple(revisions(1, 2 * PACK_SIZE + 10)), {1: PageState(1, 0, "P")})
+    store.remember_refresh("p#1", [first], [(WIKI, mark)])
+    assert store.remembered("p#1", WIKI) == first
+    assert unpacked == [1, PACK_SIZE + 1, 2 * PACK_SIZE + 1]
+    unpacked.clear()
+    assert store.remembered("p#1", WIKI) == first
+    assert unpacked == []
+
+    more = replace(first, revisions=(*first.revisions, *revisions(10_000, 5)))
+    store.remember_refresh("p#1", [more], [(WIKI, mark)], {WIKI: first})
+    assert store.remembered("p#1", WIKI) == more
+    assert unpacked == [2 * PACK_SIZE + 1]  # the last pack only: the others are the same bytes
+
+    # Shared between reads, so read-only.
+    _, known = revision_packs.unpack_kept(pack(revisions(1, 3), {1: RevisionReferences(0, 2)}))
+    with pytest.raises(TypeError):
+        known[2] = RevisionReferences(1, 1)  # type: ignore[index]
+
+
+def test_a_process_keeps_a_bounded_number_of_packs_unpacked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unpacked: list[bytes] = []
+
+    def counting(data: bytes) -> tuple[list[Revision], dict[int, RevisionReferences]]:
+        unpacked.append(data)
+        return unpack(data)
+
+    monkeypatch.setattr(revision_packs, "unpack", counting)
+    revision_packs.unpack_kept.cache_clear()
+    packs = [pack(revisions(n * 10 + 1, 10), {}) for n in range(revision_packs.KEPT_PACKS + 1)]
+    for data in packs:
+        revision_packs.unpack_kept(data)
+    revision_packs.unpack_kept(packs[-1])  # kept
+    revision_packs.unpack_kept(packs[0])  # the oldest: dropped for the last one
+    assert len(unpacked) == revision_packs.KEPT_PACKS + 2
+    assert unpacked[-1] == packs[0]

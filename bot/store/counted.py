@@ -14,7 +14,7 @@ from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.references import RevisionReferences
 from bot.store import tables as t
 from bot.store.database import Database, columns, matching, read, select_where, upsert
-from bot.store.revision_packs import Pack, cut, pack, unpack
+from bot.store.revision_packs import Pack, cut, pack, unpack_kept
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class CountedStore(Database):
         # One connection: the reads see the same refresh, never one half-replaced.
         with self.engine.connect() as conn:
             for (data,) in conn.execute(query.order_by(packs.c.pack)):
-                part, known = unpack(data)
+                part, known = unpack_kept(bytes(data))
                 revisions += part
                 texts.update(known)
             pages = read(conn, PageState, select_where(t.counted_pages, program=program, wiki=wiki))
