@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ pywikibot = pytest.importorskip("pywikibot")
 
 from bot.core.errors import EditRefusedError, NotAProgramError, StopPageError  # noqa: E402
 from bot.core.program_page import parse_program_page, read_outcome_rows  # noqa: E402
+from bot.jobs.count import ProgramCounter  # noqa: E402
 from bot.jobs.refresh import Refresher, RefreshResult  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.wiki.sites import RequestCounter  # noqa: E402
@@ -187,13 +189,26 @@ def test_figures_match_the_wikis_own_tables(
 
 
 def test_a_refresh_that_changes_nothing_makes_no_edit(
-    wikis: Farm, participant: ParticipantFactory, refresh: Callable[..., RefreshResult]
+    wikis: Farm,
+    participant: ParticipantFactory,
+    refresh: Callable[..., RefreshResult],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     participant("Alice").edit("Some article", "Text.")
     admin = participant("Admin")
     admin.edit(TITLE, program_text(wikis, ["Alice"]))
+    collecting: list[bool] = []
+    real_count = ProgramCounter.count
+
+    def count(self: ProgramCounter, *args: Any, **kwargs: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return real_count(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProgramCounter, "count", count)
     first = refresh()
     assert first.saved_revid is not None
+    # What a refresh builds lives to its end: no cyclic collection inside it, as before after.
+    assert collecting == [False] and gc.isenabled()
     second = refresh()
     assert not second.changed and second.saved_revid is None
     assert admin.latest_revid(TITLE) == first.saved_revid

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pywikibot
@@ -65,3 +67,17 @@ def pace_garbage_collector() -> None:
     collecting them later holds little memory.
     """
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside (one page's refresh): what a refresh builds lives
+    to its end, so a collection inside it only goes over live objects; the first one after
+    it finds what is left, much less. Restores the collector as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

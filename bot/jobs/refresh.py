@@ -34,6 +34,7 @@ from bot.core.settings import BotConfig
 from bot.core.titles import program_key
 from bot.jobs.autoedits import AutoEditor
 from bot.jobs.count import Computation, ProgramCounter
+from bot.jobs.environment import collector_paused
 from bot.store import Store
 from bot.wiki.edit import Change, Editor, EditResult, Outcome, PageText
 from bot.wiki.sites import host_of
@@ -166,7 +167,7 @@ class Refresher:
             )
 
         editor = Editor(site, stop_page=self.stop_page, simulate=self.simulate)
-        with ThreadPoolExecutor(1, "remember") as beside:
+        with collector_paused(), ThreadPoolExecutor(1, "remember") as beside:
             outcome = editor.edit(page.title(), transform, page=page)
             for _, future in remembering:
                 future.result()
