@@ -33,6 +33,9 @@ one run:
    copy of the store as it was before that refresh (a fresh Pywikibot directory): the page
    it leaves must be the one the incremental refresh left. A full count over an empty
    store is shown beside it (it cannot know the deleted articles: only the store does).
+   Then the same in a process that refreshed the program before (as ``programs-bot run``
+   refreshes each running program every few minutes): ``--new-edits`` more edits while it
+   waits, its incremental refresh timed beside its own floor replayed (info).
 4. ``--programs`` programs refreshed by one Scheduler process, then by 2 and by
    ``--workers`` processes sharing one SQLite store (leases), wall time ratio; each run
    gets its own copy of the pages. CPU seconds (machine, php servers, workers) are
@@ -334,11 +337,36 @@ def child_scheduler(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def child_resident(args: dict[str, Any]) -> dict[str, Any]:
+    """An incremental refresh in a process that refreshed the program before, as ``run``
+    refreshes each running program every few minutes: one refresh to warm up, "ready",
+    wait for "go" (the parent makes new edits meanwhile), then the timed one."""
+    import pywikibot
+
+    from bot.jobs.environment import pace_garbage_collector
+    from bot.jobs.refresh import Refresher
+    from bot.store import Store
+
+    pace_garbage_collector()  # as ``programs-bot run`` does
+    _warm_sites(args["hosts"])
+    refresher = Refresher(Store(args["store"]))
+    page = pywikibot.Page(pywikibot.Site("content", "content"), args["title"])
+    refresher.refresh(page, full=False)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with ModuleCounter() as counter:
+        started = time.perf_counter()
+        result = refresher.refresh(pywikibot.Page(page.site, args["title"]), full=False)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "requests": counter.count, "saved": result.saved_revid is not None}
+
+
 CHILDREN = {
     "command": child_command,
     "simulate": child_simulate,
     "plain": child_plain,
     "scheduler": child_scheduler,
+    "resident": child_resident,
 }
 
 
@@ -641,12 +669,19 @@ def fetch_marks(store_file: Path) -> dict[str, datetime]:
 
 
 def _replay_since(
-    session: requests.Session, wiki: LocalWiki, names: list[str], window: list[str], since: datetime
+    session: requests.Session,
+    wiki: LocalWiki,
+    names: list[str],
+    window: list[str],
+    since: datetime,
+    texts_from: datetime | None = None,
 ) -> dict[str, Any]:
     """An incremental refresh's requests on one wiki, with plain requests: the contributions
     since the mark (the upload log and the recent changes riding in the first batch), the
     histories of pages undeleted, the states of the pages those name, the new article
-    edits' texts and their parents'."""
+    edits' texts and their parents' (``texts_from``: only the texts of edits made from then
+    on, when the overlap before the mark reaches edits whose texts the store knows, as it
+    knows their parents' there)."""
     started = time.perf_counter()
     asked_from = since - OVERLAP
     start = max(datetime.fromisoformat(window[0].replace("Z", "+00:00")), asked_from)
@@ -706,11 +741,15 @@ def _replay_since(
         {
             int(row["revid"])
             for row in contributions
-            if int(row["ns"]) == 0 and int(row["pageid"]) not in redirects
+            if int(row["ns"]) == 0
+            and int(row["pageid"]) not in redirects
+            and (texts_from is None or _moment(row["timestamp"]) >= texts_from)
         }
     )
     texts_made, parents = _read_texts(session, wiki.api_url, revids)
-    more_made, _ = _read_texts(session, wiki.api_url, sorted(parents - set(revids)))
+    # Parents outside ``revids`` are older than ``texts_from``: the store knows their texts.
+    unknown = set() if texts_from is not None else parents - set(revids)
+    more_made, _ = _read_texts(session, wiki.api_url, sorted(unknown))
     made += texts_made + more_made
     return {
         "since": format_moment(asked_from),
@@ -725,14 +764,25 @@ def _replay_since(
     }
 
 
+def _moment(text: str) -> datetime:
+    """A time as the API gives it (``2026-12-07T14:31:00Z``)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def replay_incremental(
-    farm: Farm, names: list[str], window: list[str], marks: dict[str, datetime]
+    farm: Farm,
+    names: list[str],
+    window: list[str],
+    marks: dict[str, datetime],
+    texts_from: datetime | None = None,
 ) -> dict[str, Any]:
     """An incremental refresh's floor, replayed: each wiki's requests since its mark (one
     wiki after the other), then the save."""
     sessions = {wiki.name: bot_session(wiki) for wiki in farm.wikis}  # not timed
     per_wiki = {
-        wiki.host: _replay_since(sessions[wiki.name], wiki, names, window, marks[wiki.host])
+        wiki.host: _replay_since(
+            sessions[wiki.name], wiki, names, window, marks[wiki.host], texts_from
+        )
         for wiki in farm.wikis
     }
     save = _replay_save(sessions[farm.content.name], farm.content, f"{time.time():.6f}")
@@ -912,6 +962,52 @@ def incremental_step(
     }
 
 
+def resident_step(
+    farm: Farm,
+    dataset: Dataset,
+    tmp: Path,
+    hosts: list[str],
+    store_file: Path,
+    pwb: Path,
+    new: int,
+    window: list[str],
+) -> dict[str, Any]:
+    """New edits and an incremental refresh in a process that had refreshed the program
+    before them, beside that refresh's floor replayed before and after it."""
+    print(f"{new} more new edits; incremental refresh in a running process ...", flush=True)
+    log = tmp / "resident.log"
+    args = {"hosts": hosts, "store": f"sqlite:///{store_file}", "title": MAIN_TITLE}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--child", "resident"],
+            env={**pywikibot_env(pwb), "BENCH_CHILD_ARGS": json.dumps(args)},
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + 300
+    while "ready" not in log.read_text().splitlines():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"resident child failed: {log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    # The mark's overlap reaches the last step's edits, whose texts the store knows: the
+    # floor reads only the texts of the edits made now.
+    made_from = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    new_edits(farm, dataset.participants, new)
+    marks = fetch_marks(store_file)
+    replays = [replay_incremental(farm, dataset.participants, window, marks, made_from)]
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    proc.wait(timeout=600)
+    found = [json.loads(x[7:]) for x in log.read_text().splitlines() if x.startswith("RESULT ")]
+    if not found:
+        raise RuntimeError(f"resident child failed: {log.read_text()[-3000:]}")
+    replays.append(replay_incremental(farm, dataset.participants, window, marks, made_from))
+    return {"refresh": found[0], "floor_replay": replays}
+
+
 # -- the benchmark -------------------------------------------------------------------------
 
 
@@ -1021,6 +1117,11 @@ def run(farm: Farm, dataset: Dataset, tmp: Path, options: Any) -> dict[str, Any]
     # 3. Incremental refresh after edits, a move, deletions, an undeletion, a redirect.
     figures["incremental"] = incremental_step(
         farm, dataset, tmp, hosts, store_file, pwb_c, picks, options.new_edits, window
+    )
+
+    # 3b. The same in a process that refreshed the program before (as ``run`` does).
+    figures["resident"] = resident_step(
+        farm, dataset, tmp, hosts, store_file, pwb_c, options.new_edits, window
     )
 
     # 4. Programs refreshed by 1 and by N scheduler processes (different page sets with the
@@ -1283,6 +1384,22 @@ def report(f: dict[str, Any], options: Any) -> None:
         "info",
         f"{inc['empty_store']['difference_lines']} diff lines from the full recount",
         None,
+        None,
+    )
+    resident = f["resident"]
+    warm_floor = min(resident["floor_replay"], key=lambda replay: float(replay["seconds"]))
+    row(
+        "incremental in a running process (as `run`): time",
+        "info",
+        f"{resident['refresh']['seconds']:.2f} s ({resident['refresh']['requests']} requests)",
+        None,
+        None,
+    )
+    row(
+        "  time / its floor replay",
+        "info",
+        f"{resident['refresh']['seconds']:.2f} s / {warm_floor['seconds']:.2f} s",
+        resident["refresh"]["seconds"] / warm_floor["seconds"],
         None,
     )
     one, many = f["scheduler"]["1"], f["scheduler"][str(options.workers)]
