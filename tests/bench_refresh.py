@@ -397,6 +397,45 @@ def run_child(kind: str, args: dict[str, Any], env: dict[str, str]) -> dict[str,
     raise RuntimeError(f"child {kind} failed ({proc.returncode}): {proc.stderr[-3000:]}")
 
 
+class WaitingChild:
+    """A child that warms up, says "ready" and waits for "go" (the parent starts the clock
+    or changes the wikis meanwhile). Its output goes to a file, not a pipe: Pywikibot writes
+    much (diffs, logs), and a full pipe would block one child while the parent waits for
+    another."""
+
+    def __init__(self, kind: str, args: dict[str, Any], env: dict[str, str], log: Path) -> None:
+        self.kind, self.log = kind, log
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, __file__, "--child", kind],
+                env={**env, "BENCH_CHILD_ARGS": json.dumps(args)},
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+    def wait_ready(self, deadline: float) -> None:
+        while "ready" not in self.log.read_text().splitlines():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.kind} child failed: {self.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+
+    def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def result(self, timeout: float) -> dict[str, Any]:
+        self.proc.wait(timeout=timeout)
+        text = self.log.read_text()
+        found = [json.loads(x[7:]) for x in text.splitlines() if x.startswith("RESULT ")]
+        if not found:
+            raise RuntimeError(f"{self.kind} child failed: {text[-3000:]}")
+        result: dict[str, Any] = found[0]
+        return result
+
+
 def pywikibot_env(directory: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
     return {**env, "PYWIKIBOT_DIR": str(directory)}
@@ -975,37 +1014,19 @@ def resident_step(
     """New edits and an incremental refresh in a process that had refreshed the program
     before them, beside that refresh's floor replayed before and after it."""
     print(f"{new} more new edits; incremental refresh in a running process ...", flush=True)
-    log = tmp / "resident.log"
     args = {"hosts": hosts, "store": f"sqlite:///{store_file}", "title": MAIN_TITLE}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", "resident"],
-            env={**pywikibot_env(pwb), "BENCH_CHILD_ARGS": json.dumps(args)},
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    deadline = time.monotonic() + 300
-    while "ready" not in log.read_text().splitlines():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"resident child failed: {log.read_text()[-3000:]}")
-        time.sleep(0.1)
+    child = WaitingChild("resident", args, pywikibot_env(pwb), tmp / "resident.log")
+    child.wait_ready(time.monotonic() + 300)
     # The mark's overlap reaches the last step's edits, whose texts the store knows: the
     # floor reads only the texts of the edits made now.
     made_from = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
     new_edits(farm, dataset.participants, new)
     marks = fetch_marks(store_file)
     replays = [replay_incremental(farm, dataset.participants, window, marks, made_from)]
-    assert proc.stdin is not None
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    proc.wait(timeout=600)
-    found = [json.loads(x[7:]) for x in log.read_text().splitlines() if x.startswith("RESULT ")]
-    if not found:
-        raise RuntimeError(f"resident child failed: {log.read_text()[-3000:]}")
+    child.go()
+    found = child.result(timeout=600)
     replays.append(replay_incremental(farm, dataset.participants, window, marks, made_from))
-    return {"refresh": found[0], "floor_replay": replays}
+    return {"refresh": found, "floor_replay": replays}
 
 
 # -- the benchmark -------------------------------------------------------------------------
@@ -1192,44 +1213,23 @@ def run_schedulers(
         store.add_to_schedule(
             farm.content.host, PROGRAM_TITLE.format(set=page_set, n=n), "program", RUNNING, now
         )
-    procs = []
-    logs = []
-    for w in range(workers):
-        args = {"hosts": hosts, "store": url, "worker_id": f"bench-{page_set}-{w}"}
-        # Output to a file, not a pipe: Pywikibot writes much (diffs, logs), and a full pipe
-        # would block one worker while the parent waits for another.
-        logs.append(tmp / f"sched-{page_set}-{w}.log")
-        with logs[-1].open("w") as out:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, __file__, "--child", "scheduler"],
-                    env={**env, "BENCH_CHILD_ARGS": json.dumps(args)},
-                    stdin=subprocess.PIPE,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
+    children = [
+        WaitingChild(
+            "scheduler",
+            {"hosts": hosts, "store": url, "worker_id": f"bench-{page_set}-{w}"},
+            env,
+            tmp / f"sched-{page_set}-{w}.log",
+        )
+        for w in range(workers)
+    ]
     deadline = time.monotonic() + 300
-    for proc, path in zip(procs, logs, strict=True):
-        while "ready" not in path.read_text().splitlines():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"scheduler child failed: {path.read_text()[-3000:]}")
-            time.sleep(0.1)
+    for child in children:
+        child.wait_ready(deadline)
     cpu_before = _cpu_ticks(farm)
     started = time.perf_counter()
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    results = []
-    for proc, path in zip(procs, logs, strict=True):
-        proc.wait(timeout=1500)
-        text = path.read_text()
-        found = [json.loads(x[7:]) for x in text.splitlines() if x.startswith("RESULT ")]
-        if not found:
-            raise RuntimeError(f"scheduler child failed: {text[-3000:]}")
-        results.append(found[0])
+    for child in children:
+        child.go()
+    results = [child.result(timeout=1500) for child in children]
     seconds = time.perf_counter() - started
     cpu = {k: round(v - cpu_before[k], 1) for k, v in _cpu_ticks(farm).items()}
     entries = store.schedule_entries()
