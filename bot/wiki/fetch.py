@@ -640,12 +640,17 @@ def _fetch_since(
             # Deleted with its page: counted as before, flagged (as a full fetch does).
             old = remembered_pages[pid]
             pages[pid] = PageState(pid, old.namespace, old.title, old.redirect, True, old.in_scope)
-    for revid, rev in list(by_id.items()):
-        now = pages.get(rev.pageid)
-        moved = now is not None and (now.title, now.namespace) != (rev.title, rev.namespace)
-        if now is not None and moved and not now.deleted:
-            # Moved: the contributions would list it under its new title now.
-            by_id[revid] = replace(rev, title=now.title, namespace=now.namespace)
+    # Field by field, not as pairs: this looks at every counted revision on each refresh.
+    moved = [
+        (rev, now)
+        for rev in by_id.values()
+        if (now := pages.get(rev.pageid)) is not None
+        and (now.title != rev.title or now.namespace != rev.namespace)
+        and not now.deleted
+    ]
+    for rev, now in moved:
+        # Moved: the contributions would list it under its new title now.
+        by_id[rev.revid] = replace(rev, title=now.title, namespace=now.namespace)
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
     uploads.update({u.title: u for u in read.uploads})
     revisions = sorted(by_id.values(), key=lambda rev: rev.revid)
