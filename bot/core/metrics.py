@@ -141,10 +141,11 @@ def compute_outcomes(
             if state.deleted:
                 deleted.add((wiki, pageid))
                 titles[(wiki, pageid)] = state.title
+        of_user: dict[str, _Tally] = {}  # this wiki's tallies, by user: no key to build
         for rev, namespace, article in _classified(wiki_records, who, window):
-            tally = tallies.get((rev.user, wiki))
+            tally = of_user.get(rev.user)
             if tally is None:
-                tally = tallies[(rev.user, wiki)] = _Tally()
+                tally = of_user[rev.user] = tallies.setdefault((rev.user, wiki), _Tally())
             day = rev.timestamp.date()
             day_edits[day] = day_edits.get(day, 0) + 1
             tally.edits += 1

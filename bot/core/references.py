@@ -54,4 +54,5 @@ def added_by(revid: int, known: Mapping[int, RevisionReferences]) -> int:
     parent = known.get(this.parentid)
     if parent is None or parent.references is None:
         return 0
-    return max(this.references - parent.references, 0)
+    added = this.references - parent.references
+    return added if added > 0 else 0  # not max(): called for every counted article edit
