@@ -648,6 +648,15 @@ def test_one_render_a_refresh_and_the_time_moves_only_with_the_figures(
         return render(text, *args)
 
     monkeypatch.setattr(refresh_module, "render_program_page", counted)
+    # The page's outcomes block is found once a render, for every parameter read from it.
+    read_block = refresh_module.current_outcomes_params
+    blocks_read: list[str] = []
+
+    def read_once(text: str, *args: Any) -> Any:
+        blocks_read.append(text)
+        return read_block(text, *args)
+
+    monkeypatch.setattr(refresh_module, "current_outcomes_params", read_once)
     participant("Alice").edit("Some article", "Text.")
     admin = participant("Admin")
     admin.edit(TITLE, program_text(wikis, ["Alice", "Bob"]))
@@ -668,3 +677,4 @@ def test_one_render_a_refresh_and_the_time_moves_only_with_the_figures(
     text = page_text(wikis.content, participant)
     assert current_outcomes_param(text, "computed") == format_moment(times[2])
     assert row_figures(text)["Alice"]["edits"] == "2"
+    assert blocks_read == renders

@@ -18,6 +18,7 @@ from bot.core.pageformat import ROW_STATS
 from bot.core.program_page import (
     PageUpdate,
     current_outcomes_param,
+    current_outcomes_params,
     detect_format,
     parse_program_page,
     read_outcome_rows,
@@ -123,6 +124,29 @@ def refresh_parses(parses: Callable[[], int], rows: int) -> int:
 def test_a_refresh_reads_and_renders_through_one_parse(parses: Callable[[], int]) -> None:
     # The render takes over the tree the readers parsed.
     assert refresh_parses(parses, 10) == refresh_parses(parses, 1000) == 1
+
+
+def test_the_outcomes_block_is_found_once_for_all_its_parameters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Finding the block walks every row before it: a refresh that keeps the page's extra
+    # figures reads them all from one walk.
+    import bot.core.program_page as program_page_module
+
+    text = program_page(1000).replace("|participants=0", "|participants=0|pageviews=12")
+    walks: list[str] = []
+    first_values = program_page_module.first_values
+
+    def counted(code: Any, key: str, fmt: Any) -> Any:
+        walks.append(key)
+        return first_values(code, key, fmt)
+
+    monkeypatch.setattr(program_page_module, "first_values", counted)
+    values = current_outcomes_params(text)
+    assert walks == ["Program outcomes"]
+    assert values == {"computed": "2026-11-20T00:00:00Z", "participants": "0", "pageviews": "12"}
+    assert {name: current_outcomes_param(text, name) for name in values} == values
+    assert current_outcomes_params(program_page(3).replace(OLD_BLOCK, "")) is None
 
 
 # -- the bytes a render writes --------------------------------------------------------------

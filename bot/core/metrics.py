@@ -33,7 +33,11 @@ class Counts:
     wikidata_merges: int = 0
 
     def as_strings(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        return {name: str(getattr(self, name)) for name in _COUNT_NAMES}
+
+
+#: Read once: fields() builds its answer on every call, and every row's figures are written.
+_COUNT_NAMES = tuple(f.name for f in fields(Counts))
 
 
 @dataclass(frozen=True)

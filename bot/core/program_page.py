@@ -303,11 +303,17 @@ def _why_no_details(code: Wikicode, text: str, fmt: PageFormat) -> str:
     return f"the page does not use {name}"
 
 
-def current_outcomes_param(text: str, name: str, fmt: PageFormat | None = None) -> str | None:
-    """A parameter of the page's {{Program outcomes}}, e.g. ``computed``; None if absent."""
+def current_outcomes_params(text: str, fmt: PageFormat | None = None) -> dict[str, str] | None:
+    """The parameters of the page's {{Program outcomes}} by canonical name; None without
+    one (finding it walks every row before it: ask once for several parameters)."""
     code, _ = read_only(text)
     fmt = fmt or _detect_format(code, PageFormat.details)
-    values = first_values(code, fmt.outcomes, fmt)
+    return first_values(code, fmt.outcomes, fmt)
+
+
+def current_outcomes_param(text: str, name: str, fmt: PageFormat | None = None) -> str | None:
+    """A parameter of the page's {{Program outcomes}}, e.g. ``computed``; None if absent."""
+    values = current_outcomes_params(text, fmt)
     return None if values is None else values.get(name, "")
 
 

@@ -24,7 +24,7 @@ from bot.core.metrics import Outcomes
 from bot.core.model import Notice, ProgramPage
 from bot.core.pageformat import PageFormat
 from bot.core.program_page import (
-    current_outcomes_param,
+    current_outcomes_params,
     detect_format,
     parse_program_page,
     render_program_page,
@@ -206,15 +206,12 @@ class Refresher:
         fmt: PageFormat,
     ) -> str:
         """The new text; the computed time changes only when something else does."""
-        old_computed = current_outcomes_param(text, "computed", fmt) or ""
+        written = current_outcomes_params(text, fmt) or {}
+        old_computed = written.get("computed", "")
         if computation.extras is not None:
             extras = computation.extras.as_params()
         else:  # an incremental refresh keeps the extra figures the page has
-            extras = [
-                (name, value)
-                for name in EXTRA_FIELDS
-                if (value := current_outcomes_param(text, name, fmt) or "")
-            ]
+            extras = [(name, value) for name in EXTRA_FIELDS if (value := written.get(name, ""))]
 
         def block(computed: str) -> str:
             return outcomes_block(
