@@ -67,6 +67,40 @@ def test_pending_migrations_name_what_a_database_lacks(store_url: str) -> None:
     assert fresh.pending_migrations() == []
 
 
+def test_the_newest_migration_is_told_by_the_file_names() -> None:
+    """The store tells an up-to-date schema from the migrations' file names: each is
+    named by its revision, and each follows the one before."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.database import MIGRATIONS, newest_migration
+
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    assert newest_migration() == scripts.get_current_head() == EVERY_MIGRATION[-1]
+    chain = list(reversed(list(scripts.walk_revisions())))
+    assert [script.revision for script in chain] == EVERY_MIGRATION
+    for before, script in zip([None, *EVERY_MIGRATION], chain, strict=False):
+        assert script.down_revision == before
+        assert Path(str(script.path)).name.startswith(f"{script.revision}_")
+
+
+def test_opening_an_up_to_date_store_imports_no_migration_tool(store_url: str) -> None:
+    """Every command opens the store: one at the newest migration is opened without
+    Alembic; one behind it is still brought up to date."""
+    behind = store_at(store_url, EVERY_MIGRATION[-2])
+    assert behind.pending_migrations() == EVERY_MIGRATION[-1:]
+    assert Store(store_url).pending_migrations() == []
+    code = (
+        "import sys\n"
+        "from bot.store import Store\n"
+        f"Store({store_url!r})\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert shown.strip() == "[]"
+
+
 def empty_store(url: str) -> None:
     """Make the database at ``url`` fresh again: no table, no schema version."""
     engine = sqlalchemy.create_engine(url)
