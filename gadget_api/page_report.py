@@ -10,7 +10,12 @@ from bot.core.dates import format_moment
 from bot.core.exports import safe_cell, to_csv
 from bot.core.goals import progress
 from bot.core.pageformat import OUTCOME_FIELDS, ROW_STATS
-from bot.core.program_page import current_outcomes_param, parse_program_page, read_outcome_rows
+from bot.core.program_page import (
+    current_outcomes_param,
+    current_outcomes_params,
+    parse_program_page,
+    read_outcome_rows,
+)
 from bot.core.render import TOTAL
 from gadget_api.programs import Program
 
@@ -73,9 +78,10 @@ def goal_progress(program: Program) -> list[dict[str, Any]] | None:
         return []
     text = program.text
     total = read_outcome_rows(text).get(TOTAL, {})
+    block = current_outcomes_params(text) or {}
 
     def written(name: str) -> int | None:
-        value = total.get(name) if name in OUTCOME_FIELDS else current_outcomes_param(text, name)
+        value = total.get(name) if name in OUTCOME_FIELDS else block.get(name)
         return figure(value or "")
 
     reached = {name: written(name) for name, _ in program.goals}
