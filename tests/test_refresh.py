@@ -640,23 +640,21 @@ def test_one_render_a_refresh_and_the_time_moves_only_with_the_figures(
     from bot.core.dates import format_moment
     from bot.core.program_page import current_outcomes_param
 
-    render = refresh_module.render_program_page
-    renders: list[str] = []
+    def texts_given(name: str) -> list[str]:
+        """The texts the refresh hands the page function ``name``, one per call."""
+        function = getattr(refresh_module, name)
+        texts: list[str] = []
 
-    def counted(text: str, *args: Any) -> str:
-        renders.append(text)
-        return render(text, *args)
+        def recorded(text: str, *args: Any) -> Any:
+            texts.append(text)
+            return function(text, *args)
 
-    monkeypatch.setattr(refresh_module, "render_program_page", counted)
+        monkeypatch.setattr(refresh_module, name, recorded)
+        return texts
+
+    renders = texts_given("render_program_page")
     # The page's outcomes block is found once a render, for every parameter read from it.
-    read_block = refresh_module.current_outcomes_params
-    blocks_read: list[str] = []
-
-    def read_once(text: str, *args: Any) -> Any:
-        blocks_read.append(text)
-        return read_block(text, *args)
-
-    monkeypatch.setattr(refresh_module, "current_outcomes_params", read_once)
+    blocks_read = texts_given("current_outcomes_params")
     participant("Alice").edit("Some article", "Text.")
     admin = participant("Admin")
     admin.edit(TITLE, program_text(wikis, ["Alice", "Bob"]))
