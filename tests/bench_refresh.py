@@ -35,7 +35,9 @@ one run:
    store is shown beside it (it cannot know the deleted articles: only the store does).
    Then the same in a process that refreshed the program before (as ``programs-bot run``
    refreshes each running program every few minutes): ``--new-edits`` more edits while it
-   waits, its incremental refresh timed beside its own floor replayed (info).
+   waits, its incremental refresh timed beside its own floor replayed (info). Both give
+   the CPU the bot's process used meanwhile (info: it moves less with the hour than the
+   time does).
 4. ``--programs`` programs refreshed by one Scheduler process, then by 2 and by
    ``--workers`` processes sharing one SQLite store (leases), wall time ratio; each run
    gets its own copy of the pages. CPU seconds (machine, php servers, workers) are
@@ -202,6 +204,13 @@ class ModuleCounter:
         http.session.hooks["response"].remove(self._hook)
 
 
+def _cpu_seconds() -> float:
+    """The CPU this process has used, every thread (user and system): unlike wall time,
+    barely moved by how busy the machine's other work is, so comparable across hours."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -245,14 +254,15 @@ def child_command(args: dict[str, Any]) -> dict[str, Any]:
 
     rss_before = _rss_mb()
     with ModuleCounter() as counter:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         code = bot.cli.main(*args["argv"])
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     rss_peak = _rss_mb()
     return {
         "argv": args["argv"],
         "exit_status": code,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "requests": counter.count,
         "by_module": dict(counter.by_module.most_common()),
         "by_host": dict(counter.by_host),
@@ -355,10 +365,15 @@ def child_resident(args: dict[str, Any]) -> dict[str, Any]:
     print("ready", flush=True)
     sys.stdin.readline()
     with ModuleCounter() as counter:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         result = refresher.refresh(pywikibot.Page(page.site, args["title"]), full=False)
-        seconds = time.perf_counter() - started
-    return {"seconds": seconds, "requests": counter.count, "saved": result.saved_revid is not None}
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "requests": counter.count,
+        "saved": result.saved_revid is not None,
+    }
 
 
 CHILDREN = {
@@ -1363,6 +1378,7 @@ def report(f: dict[str, Any], options: Any) -> None:
     )
     r = refresh["requests"] / floor["requests"]
     row("  requests / its floor", "info", f"{refresh['requests']} / {floor['requests']}", r, None)
+    row("  the bot's CPU (all its threads)", "info", f"{refresh['cpu_seconds']:.2f} s", None, None)
     status = refresh["status"] or f"exit status {refresh['exit_status']}"
     row(
         f"  {status}; {refresh['requests']} requests",
@@ -1400,6 +1416,13 @@ def report(f: dict[str, Any], options: Any) -> None:
         "info",
         f"{resident['refresh']['seconds']:.2f} s / {warm_floor['seconds']:.2f} s",
         resident["refresh"]["seconds"] / warm_floor["seconds"],
+        None,
+    )
+    row(
+        "  the bot's CPU (all its threads)",
+        "info",
+        f"{resident['refresh']['cpu_seconds']:.2f} s",
+        None,
         None,
     )
     one, many = f["scheduler"]["1"], f["scheduler"][str(options.workers)]
