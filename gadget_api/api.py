@@ -21,7 +21,7 @@ from bot.core.dates import format_moment
 from bot.core.exports import columns_of
 from bot.core.grant_report import grant_json, grant_report
 from bot.core.messages import Messages
-from bot.core.program_page import current_outcomes_param
+from bot.core.program_page import current_outcomes_params
 from bot.core.titles import ascii_slug, file_slug, normalize_title
 from bot.store import JOIN, LEAVE, ApiToken, JoinRequest
 from gadget_api import rules
@@ -304,9 +304,10 @@ def report(wiki: str, title: str) -> Response | dict[str, Any]:
         if not tables:
             raise ApiError(404, "not-found", "The bot has not refreshed this program yet.")
         total = tables["summary"][-1]
+        block = current_outcomes_params(program.text or "") or {}
         for name in ("new_editors", "file_usage"):
             # Tables of an incremental update have none: the last full count's are on the page.
-            written = figure(current_outcomes_param(program.text or "", name) or "")
+            written = figure(block.get(name) or "")
             if name not in total and written is not None:
                 total[name] = written
         return _grant(config.host, program.title, live["computed"] if live else None, tables)
