@@ -11,7 +11,7 @@ from bot.core.references import RevisionReferences
 MAIN_NAMESPACE = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Revision:
     """One revision by a participant (from ``list=usercontribs``)."""
 
@@ -28,7 +28,7 @@ class Revision:
     wikibase: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageState:
     """What the bot knows of a page now: its title, whether it is a redirect or deleted."""
 
@@ -40,7 +40,7 @@ class PageState:
     in_scope: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Upload:
     """A new file (``upload/upload`` log entry, not an overwrite)."""
 

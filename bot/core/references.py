@@ -33,7 +33,7 @@ def count_references(text: str) -> int:
     return len(reference_keys(text))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RevisionReferences:
     """What the store keeps of one revision's text: its parent and its references
     (None: the text could not be read, deleted or hidden)."""
