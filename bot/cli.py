@@ -225,7 +225,9 @@ def _refresh_pages(store: Store, options: argparse.Namespace) -> int:
         simulate=_simulate(),
         config=load_bot_config(),
     )
-    programs, campaigns = pages_to_refresh(site, options.pages)
+    # An incremental refresh asks the wikis what changed while the page is parsed.
+    ahead = None if options.full else refresher.read_ahead
+    programs, campaigns = pages_to_refresh(site, options.pages, ahead)
     total = len(programs) + len(campaigns)
     failed = 0
     for number, run in enumerate(

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 import sqlalchemy
 
 from bot.core.contributions import PageState, Revision, Upload, WikiRecords
+from bot.core.model import Window
 from bot.core.references import RevisionReferences
 from bot.store import (
     APPLIED,
@@ -42,6 +44,7 @@ EVERY_MIGRATION = [
     "0008",
     "0009",
     "0010",
+    "0011",
 ]
 
 
@@ -519,7 +522,7 @@ def test_ids_and_titles_of_a_store_before_they_were_wider_are_kept_through_the_u
     store.finish_joins([join.id], APPLIED, NOW, revid=2**31 - 1)
     page = PageState(4, 0, "Ä" * 255)
     store.remember("p#1", WIKI, [], {4: page})
-    assert store.migrate() == ["0009", "0010"]
+    assert store.migrate() == ["0009", "0010", "0011"]
     assert store.revision_references(WIKI, old) == old
     assert store.join_request(join.id).revid == 2**31 - 1  # type: ignore[union-attr]
     assert store.remembered("p#1", WIKI).pages == {4: page}
@@ -588,9 +591,40 @@ def test_program_titles_of_a_store_before_they_were_wider_are_kept_through_the_u
 ) -> None:
     store = store_at(store_url, "0009")
     old = keep_program_page(store, TITLE, "Alice")
-    assert store.migrate() == ["0010"]
+    assert store.migrate() == ["0010", "0011"]
     assert [e.title for e in store.schedule_entries()] == [TITLE]
     assert store.join_request(old).title == TITLE  # type: ignore[union-attr]
     assert store.program(WIKI, TITLE) is not None
     keep_program_page(store, LONGEST, "Bob")
     assert [j.username for j in store.pending_joins(WIKI, LONGEST)] == ["Bob"]
+
+
+def test_fetch_marks_of_a_store_before_windows_were_kept_read_without_one(
+    store_url: str,
+) -> None:
+    """0011 keeps the window a mark was made for; marks written before read as having
+    none (their refresh asks the wikis after the parse), and a window reads back as it was
+    written on every database."""
+    store = store_at(store_url, "0010")
+    with store.engine.begin() as conn:
+        conn.execute(
+            sqlalchemy.text(
+                "INSERT INTO fetch_marks (program, wiki, fetched_until, fingerprint) "
+                "VALUES ('p#1', :wiki, :until, :fingerprint)"
+            ),
+            {"wiki": WIKI, "until": NOW.replace(tzinfo=None), "fingerprint": "f" * 64},
+        )
+    assert store.migrate() == ["0011"]
+    old = store.fetch_mark("p#1", WIKI)
+    assert old is not None and old.fetched_until == NOW and old.window is None
+    window = Window(
+        datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
+    )
+    store.set_fetch_mark(
+        "p#1", WIKI, replace(old, window_start=window.start, window_end=window.end)
+    )
+    assert store.fetch_marks("p#1") == {
+        WIKI: replace(old, window_start=window.start, window_end=window.end)
+    }
+    assert store.fetch_marks("p#1")[WIKI].window == window
+    assert store.fetch_marks("p#2") == {}

@@ -4,7 +4,7 @@ what the programs counted), each page on its own, one failure never stopping the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pywikibot
@@ -31,23 +31,29 @@ class PageRun:
 
 
 def pages_to_refresh(
-    site: APISite, titles: Sequence[str]
+    site: APISite,
+    titles: Sequence[str],
+    read: Callable[[pywikibot.Page], None] | None = None,
 ) -> tuple[list[pywikibot.Page], list[pywikibot.Page]]:
     """The programs and the campaigns among the named pages, or with no names every page
-    of the wiki that uses {{Program details}} or {{Campaign details}}."""
+    of the wiki that uses {{Program details}} or {{Campaign details}}. ``read`` is called
+    with each named page once its text is read, before it is parsed."""
     if not titles:
         return program_pages(site), campaign_pages(site)
     pages = [pywikibot.Page(site, title) for title in titles]
-    campaigns = [page for page in pages if _is_campaign(page)]
+    campaigns = [page for page in pages if _is_campaign(page, read)]
     return [page for page in pages if page not in campaigns], campaigns
 
 
-def _is_campaign(page: pywikibot.Page) -> bool:
+def _is_campaign(page: pywikibot.Page, read: Callable[[pywikibot.Page], None] | None) -> bool:
     """Whether a page named on the command line is a campaign page (else: a program)."""
     try:
-        return is_campaign_page(page.text)
+        text = page.text
     except PywikibotError:
         return False  # the program's refresh reports what is wrong with the page
+    if read is not None:
+        read(page)
+    return is_campaign_page(text)
 
 
 def refresh_pages(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ from bot.store import FetchMark, Store
 from bot.wiki.event_registration import fetch_event_participants, rest_base
 from bot.wiki.fetch import (
     OVERLAP,
+    EarlyRead,
     Fetched,
     fetch_editor_figures,
     fetch_file_usage,
@@ -99,6 +101,8 @@ class _WikiPlan:
     aliases: Mapping[str, str]
     remembered_uploads: Sequence[Upload]
     files: tuple[str, ...]
+    #: The incremental fetch's first requests, sent before the page was parsed.
+    early: EarlyRead | None = None
     #: What the store remembers of the last count (read while the wiki answers).
     recalled: Handoff[WikiRecords] = field(default_factory=lambda: Handoff())
 
@@ -189,6 +193,37 @@ class ProgramCounter:
     def __init__(self, store: Store, config: BotConfig | None = None) -> None:
         self.store = store
         self.config = config or BotConfig()
+        #: The early reads of the program counted next (its key -> per wiki), one at most.
+        self._early: dict[str, dict[str, EarlyRead]] = {}
+        self._early_lock = threading.Lock()
+
+    def read_ahead(self, key: str) -> None:
+        """Send the first requests of an incremental count of ``key`` now, as its fetch
+        marks say (their names, window and moment), while the caller reads and parses the
+        page; the count uses their answers where it asks the same (see EarlyRead). One
+        program's at a time: asking for another drops those not taken."""
+        with self._early_lock:
+            if key in self._early:
+                return
+            self._early = {key: {}}
+        reads: dict[str, EarlyRead] = {}
+        for wiki, mark in self.store.fetch_marks(key).items():
+            window = mark.window
+            if window is None:
+                continue  # a mark written before windows were kept
+            try:
+                site = site_for_host(wiki)
+            except ProgramsBotError:
+                continue  # the count meets the error itself
+            names = mark.existing | {new for new in mark.renames.values() if new}
+            reads[wiki] = EarlyRead(site, frozenset(names), window, mark.fetched_until)
+        with self._early_lock:
+            if key in self._early:
+                self._early[key] = reads
+
+    def _take_early(self, key: str) -> dict[str, EarlyRead]:
+        with self._early_lock:
+            return self._early.pop(key, {})
 
     def count(
         self,
@@ -241,6 +276,7 @@ class ProgramCounter:
         files = sorted({u.title for host in wikis for u in self._uploads_known(key, host)})
         usage: dict[str, dict[str, set[str]]] = {}
         plans: list[_WikiPlan] = []
+        early = self._take_early(key)
         for host in wikis:
             try:
                 site = site_for_host(host)
@@ -249,7 +285,9 @@ class ProgramCounter:
                 log.warning("%s", error)
                 notices.append(Notice("unknown-wiki", (host,)))
                 continue
-            plans.append(self._plan(site, key, listed, details, full, files))
+            plans.append(
+                self._plan(site, key, listed, details, full, files, early.get(host_of(site)))
+            )
         # The wikis answer at once (each one request at a time): the slowest wiki, not their
         # sum, is the count's wait.
         # Meanwhile the store gives what it remembers (with what it knew of the texts
@@ -299,6 +337,8 @@ class ProgramCounter:
                         FetchMark.rename_lines(renames),
                         complete_from,
                         details.hashtags,
+                        details.window.start,
+                        details.window.end,
                     ),
                 )
             )
@@ -372,9 +412,13 @@ class ProgramCounter:
         details: ProgramDetails,
         full: bool,
         files: Sequence[str],
+        early: EarlyRead | None = None,
     ) -> _WikiPlan:
         """What one wiki's fetch needs from the store (read here, in the calling thread)."""
         started = datetime.now(UTC)
+        if early is not None:
+            # The fetch may use what was asked then: the next one starts from then.
+            started = min(started, early.started)
         wiki = host_of(site)
         fprint = fingerprint(listed, details)
         previous = self.store.fetch_mark(key, wiki)
@@ -414,6 +458,7 @@ class ProgramCounter:
             aliases,
             remembered_uploads,
             tuple(files) if since is None else (),
+            early=early if since is not None else None,
         )
 
     def _recall(self, key: str, plans: Sequence[_WikiPlan]) -> None:
@@ -456,6 +501,7 @@ class ProgramCounter:
             ),
             check=plan.since is None,
             files=plan.files,
+            early=plan.early,
         )
         renames = dict(plan.renames)
         aliases = plan.aliases

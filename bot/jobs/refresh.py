@@ -138,6 +138,8 @@ class Refresher:
         site = page.site
         host = host_of(site)
         log.info("refreshing [[%s]] (%s)", page.title(), "full" if full else "incremental")
+        if not full:
+            self.read_ahead(page)
 
         # What a save's attempt counted is remembered while the wiki answers the save.
         remembering: list[tuple[_Counted, Future[None]]] = []
@@ -149,8 +151,10 @@ class Refresher:
             for _, future in remembering:
                 future.result()  # a recount after a conflict starts from what that remembered
             text = read.wikitext(NotAProgramError, "a program")
-            program = parse_program_page(text)
             key = program_key(host, read.pageid or 0)
+            if not full:
+                self.counter.read_ahead(key)  # the wikis answer while the page is parsed
+            program = parse_program_page(text)
             private = self.store.private_participants(host, read.title)
             computation = self.counter.count(program, key, full=full, private=private, home=host)
             fmt = detect_format(text)
@@ -193,6 +197,12 @@ class Refresher:
             key=counted.key,
             private=computation.private,
         )
+
+    def read_ahead(self, page: pywikibot.Page) -> None:
+        """Send the first requests of the page's incremental count now, if its text has
+        been read (its id is then known without asking): see ProgramCounter.read_ahead."""
+        if page.has_content():
+            self.counter.read_ahead(program_key(host_of(page.site), page.pageid))
 
     def _remember(self, counted: _Counted) -> None:
         self.counter.remember(counted.key, counted.computation)

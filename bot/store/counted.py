@@ -11,9 +11,18 @@ from sqlalchemy import Connection, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.contributions import PageState, Revision, Upload, WikiRecords
+from bot.core.model import Window
 from bot.core.references import RevisionReferences
 from bot.store import tables as t
-from bot.store.database import Database, columns, matching, read, select_where, upsert
+from bot.store.database import (
+    Database,
+    columns,
+    from_row,
+    matching,
+    read,
+    select_where,
+    upsert,
+)
 from bot.store.revision_packs import Pack, cut, pack, unpack_kept
 
 
@@ -34,6 +43,16 @@ class FetchMark:
     complete_from: datetime | None = None
     #: The hashtags the program counted then (their edits are remembered with the others).
     hashtags: tuple[str, ...] = ()
+    #: The program's window then (None in marks written before it was kept): what the next
+    #: incremental fetch asks before the program page is parsed (bot.wiki.fetch.EarlyRead).
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+    @property
+    def window(self) -> Window | None:
+        if self.window_start is None or self.window_end is None:
+            return None
+        return Window(self.window_start, self.window_end)
 
     @property
     def renames(self) -> dict[str, str]:
@@ -227,6 +246,13 @@ class CountedStore(Database):
     def fetch_mark(self, program: str, wiki: str) -> FetchMark | None:
         """Up to when ``wiki`` was fetched for ``program``, and for what."""
         return self._record(FetchMark, select_where(t.fetch_marks, program=program, wiki=wiki))
+
+    def fetch_marks(self, program: str) -> dict[str, FetchMark]:
+        """Every wiki's fetch mark of ``program``, by wiki."""
+        table = t.fetch_marks
+        with self.engine.connect() as conn:
+            rows = conn.execute(select_where(table, program=program)).all()
+        return {str(row.wiki): from_row(FetchMark, row) for row in rows}
 
     def set_fetch_mark(self, program: str, wiki: str, mark: FetchMark) -> None:
         with self.engine.begin() as conn:

@@ -189,6 +189,10 @@ fetch_marks = Table(
     # From when the hashtag edits are known (the wiki's recent changes reach back so far).
     Column("complete_from", DateTime, nullable=True),
     Column("hashtags", Text, nullable=True),
+    # The window the mark was made for: the next incremental refresh asks the wikis what
+    # happened since the mark before it has parsed the program page (NULL: not known).
+    Column("window_start", DateTime, nullable=True),
+    Column("window_end", DateTime, nullable=True),
 )
 
 # The scheduler's view of every program and campaign page it knows.
