@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench_refresh.py [--participants 1000] [--revisions 100000]
         [--programs 50] [--workers 4] [--new-edits 100] [--json bench-refresh.json]
-        [--skip-plain]
+        [--skip-plain] [--latency 0.1]
 
 Builds (or reuses, see tests/bench_data.py) a large data set on two real local wikis and
 one program page listing every participant, its window covering most revisions. Then, in
@@ -38,6 +38,12 @@ one run:
    waits, its incremental refresh timed beside its own floor replayed (info). Both give
    the CPU the bot's process used meanwhile (info: it moves less with the hour than the
    time does).
+   Then ``--new-edits`` more edits and the command's incremental refresh with
+   ``--latency`` seconds (0.1) added before each of its requests, as for a bot far from
+   its wikis, in two alternating pairs from the same store and page: with its early read
+   (the first requests sent while the page is parsed) and without it (the same store with
+   the fetch marks' windows taken out, so the first requests go out after the parse);
+   medians (info).
 4. ``--programs`` programs refreshed by one Scheduler process, then by 2 and by
    ``--workers`` processes sharing one SQLite store (leases), wall time ratio; each run
    gets its own copy of the pages. CPU seconds (machine, php servers, workers) are
@@ -87,6 +93,7 @@ import re
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -248,10 +255,24 @@ def _accounts(hosts: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _add_latency(seconds: float) -> None:
+    """Every HTTP request of this process waits ``seconds`` before it is sent, as if the
+    wikis were that far away (a bot reaching Wikimedia's API rather than loopback)."""
+    send = requests.Session.send
+
+    def delayed(self: requests.Session, request: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return send(self, request, **kwargs)
+
+    requests.Session.send = delayed  # type: ignore[method-assign]
+
+
 def child_command(args: dict[str, Any]) -> dict[str, Any]:
     """``programs-bot ARGV``, as an administrator runs it, with its requests counted."""
     import bot.cli
 
+    if args.get("latency"):
+        _add_latency(float(args["latency"]))
     rss_before = _rss_mb()
     with ModuleCounter() as counter:
         started, cpu = time.perf_counter(), _cpu_seconds()
@@ -462,14 +483,21 @@ def fresh_pywikibot_dir(tmp: Path, farm: Farm, label: str) -> Path:
 
 
 def run_command(
-    farm: Farm, hosts: list[str], pwb: Path, *argv: str, label: str = ""
+    farm: Farm,
+    hosts: list[str],
+    pwb: Path,
+    *argv: str,
+    label: str = "",
+    latency: float = 0.0,
 ) -> dict[str, Any]:
-    """Run ``programs-bot ARGV`` in its own process; did it save the program page?"""
+    """Run ``programs-bot ARGV`` in its own process (``latency``: seconds added before each
+    of its requests); did it save the program page?"""
     admin = farm.content.admin_client()
     before = admin.latest_revid(MAIN_TITLE)
     print(f"  programs-bot {' '.join(argv)}  [{label}] ...", flush=True)
     started = time.perf_counter()
-    result = run_child("command", {"argv": list(argv), "hosts": hosts}, pywikibot_env(pwb))
+    args = {"argv": list(argv), "hosts": hosts, "latency": latency}
+    result = run_child("command", args, pywikibot_env(pwb))
     result["process_seconds"] = round(time.perf_counter() - started, 3)
     output = result.pop("output")
     found = STATUS_LINE.search(output)
@@ -1044,6 +1072,50 @@ def resident_step(
     return {"refresh": found, "floor_replay": replays}
 
 
+def latency_step(
+    farm: Farm,
+    dataset: Dataset,
+    tmp: Path,
+    hosts: list[str],
+    store_file: Path,
+    pwb: Path,
+    new: int,
+    latency: float,
+    pairs: int = 2,
+) -> dict[str, Any]:
+    """The command's incremental refresh with ``latency`` added to each request, from the
+    same store and page, with its early read (the fetch marks keep their window) and
+    without it (the same marks with the window taken out, as marks written before windows
+    were kept), in alternating pairs."""
+    print(f"{new} more new edits; incremental refreshes with {latency} s a request ...", flush=True)
+    new_edits(farm, dataset.participants, new)
+    admin = farm.content.admin_client()
+    page = admin.get_text(MAIN_TITLE) or ""
+    without = tmp / "latency-without-window.sqlite"
+    shutil.copyfile(store_file, without)
+    db = sqlite3.connect(without)
+    with db:
+        db.execute("UPDATE fetch_marks SET window_start = NULL, window_end = NULL")
+    db.close()
+    runs: dict[str, list[dict[str, Any]]] = {"early": [], "after_parse": []}
+    for n in range(pairs):
+        for kind, source in (("after_parse", without), ("early", store_file)):
+            copy = tmp / f"latency-{kind}-{n}.sqlite"
+            shutil.copyfile(source, copy)
+            admin.edit(MAIN_TITLE, page, "Benchmark: the page as before the refresh")
+            runs[kind].append(
+                run_command(
+                    farm,
+                    hosts,
+                    pwb,
+                    *("refresh", "--db", f"sqlite:///{copy}", MAIN_TITLE),
+                    label=f"{kind}, {latency} s a request",
+                    latency=latency,
+                )
+            )
+    return {"latency": latency, **runs}
+
+
 # -- the benchmark -------------------------------------------------------------------------
 
 
@@ -1056,6 +1128,9 @@ def main() -> int:
     parser.add_argument("--new-edits", type=int, default=100)
     parser.add_argument("--json", default="bench-refresh.json")
     parser.add_argument("--skip-plain", action="store_true", help="leave out the plain loop")
+    parser.add_argument(
+        "--latency", type=float, default=0.1, help="seconds added to each request (step 3c)"
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
@@ -1158,6 +1233,11 @@ def run(farm: Farm, dataset: Dataset, tmp: Path, options: Any) -> dict[str, Any]
     # 3b. The same in a process that refreshed the program before (as ``run`` does).
     figures["resident"] = resident_step(
         farm, dataset, tmp, hosts, store_file, pwb_c, options.new_edits, window
+    )
+
+    # 3c. The early read where the wikis are far: the same refresh with and without it.
+    figures["latency"] = latency_step(
+        farm, dataset, tmp, hosts, store_file, pwb_c, options.new_edits, options.latency
     )
 
     # 4. Programs refreshed by 1 and by N scheduler processes (different page sets with the
@@ -1423,6 +1503,18 @@ def report(f: dict[str, Any], options: Any) -> None:
         "info",
         f"{resident['refresh']['cpu_seconds']:.2f} s",
         None,
+        None,
+    )
+    far = f["latency"]
+    after = statistics.median(run["seconds"] for run in far["after_parse"])
+    early = statistics.median(run["seconds"] for run in far["early"])
+    saved = all(run["saved"] for kind in ("after_parse", "early") for run in far[kind])
+    row(
+        f"incremental, {far['latency']} s a request: early read / asked after the parse",
+        "info",
+        f"{early:.2f} s / {after:.2f} s (medians of {len(far['early'])}"
+        f"{'' if saved else '; a run did not save'})",
+        early / after,
         None,
     )
     one, many = f["scheduler"]["1"], f["scheduler"][str(options.workers)]
