@@ -34,9 +34,11 @@ class Asked:
 
     def __init__(self) -> None:
         self.contribs: list[str] = []
+        self.every: list[str] = []
 
     def _hook(self, response: Any, *args: Any, **kwargs: Any) -> None:
         request = f"{response.request.url} {response.request.body or ''}"
+        self.every.append(request)
         if "usercontribs" in request:
             self.contribs.append(request)
 
@@ -202,3 +204,40 @@ def test_a_mark_without_its_window_sends_nothing_early(
     assert len(asked.contribs) == 2  # asked after the parse, once a wiki
     assert result.outcomes is not None and result.outcomes.total.edits == 2
     assert result.outcomes == full_recount(site, tmp_path).outcomes
+
+
+def test_a_refresh_in_a_running_process_asks_no_more_than_without_the_early_read(
+    wikis: Farm, tmp_path: Path
+) -> None:
+    """As the scheduler refreshes: a page object not read yet; the early read goes out once
+    the refresh has read the page, and costs no request of its own."""
+    import shutil
+
+    alice = wikis.content.client("Alice")
+    alice.edit("Running article", "A.")
+    path = tmp_path / "running.sqlite"
+    site = first_count(wikis, Store(f"sqlite:///{path}"), ["Alice"])
+    alice.append("Running article", " B.")
+    windowless = tmp_path / "windowless.sqlite"
+    shutil.copyfile(path, windowless)
+    old = Store(f"sqlite:///{windowless}")
+    key = f"{site.hostname()}#{pywikibot.Page(site, TITLE).pageid}"
+    for wiki, mark in old.fetch_marks(key).items():  # as marks written before windows
+        old.set_fetch_mark(key, wiki, replace(mark, window_start=None, window_end=None))
+    page_text = pywikibot.Page(site, TITLE).get(force=True)
+
+    asked: dict[str, list[str]] = {}
+    outcomes = {}
+    for label, store in (("early", Store(f"sqlite:///{path}")), ("after the parse", old)):
+        wikis.content.admin_client().edit(TITLE, page_text)
+        refresher = Refresher(store)
+        with Asked() as seen:
+            result = refresher.refresh(pywikibot.Page(site, TITLE), full=False)
+        asked[label] = seen.every
+        outcomes[label] = result.outcomes
+    # The page's own read comes first (no request to learn whether it was read before).
+    first = asked["early"][0]
+    assert "rvprop=" in first and "Early+read+program" in first, first
+    assert len(asked["early"]) == len(asked["after the parse"]), asked
+    assert outcomes["early"] == outcomes["after the parse"]
+    assert outcomes["early"] is not None and outcomes["early"].total.edits == 2

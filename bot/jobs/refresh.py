@@ -138,8 +138,6 @@ class Refresher:
         site = page.site
         host = host_of(site)
         log.info("refreshing [[%s]] (%s)", page.title(), "full" if full else "incremental")
-        if not full:
-            self.read_ahead(page)
 
         # What a save's attempt counted is remembered while the wiki answers the save.
         remembering: list[tuple[_Counted, Future[None]]] = []
@@ -199,10 +197,10 @@ class Refresher:
         )
 
     def read_ahead(self, page: pywikibot.Page) -> None:
-        """Send the first requests of the page's incremental count now, if its text has
-        been read (its id is then known without asking): see ProgramCounter.read_ahead."""
-        if page.has_content():
-            self.counter.read_ahead(program_key(host_of(page.site), page.pageid))
+        """Send the first requests of the page's incremental count now, before the page is
+        parsed (see ProgramCounter.read_ahead). Only for a page whose text has been read:
+        its id is known then; asking whether a page was read would cost a request."""
+        self.counter.read_ahead(program_key(host_of(page.site), page.pageid))
 
     def _remember(self, counted: _Counted) -> None:
         self.counter.remember(counted.key, counted.computation)
