@@ -35,7 +35,7 @@ from bot.core.references import RevisionReferences
 #: Revisions a pack holds (the last one of a program may hold fewer).
 PACK_SIZE = 2000
 #: Packs a process keeps unpacked (``unpack_kept``): 96,000 revisions, more than the
-#: benchmark's program; about 57 MB at most (592 bytes a revision there).
+#: benchmark's program; about 49 MB at most (506 bytes a revision there, with its text).
 KEPT_PACKS = 48
 #: What a pack's first element says: the layout written (FORMAT), and the all-JSON one read too.
 FORMAT = 2
