@@ -204,17 +204,16 @@ def test_texts_known_before_are_looked_up_only_for_new_revisions(store: Store) -
     }
     store.remember_revision_references(WIKI, refs)
     store.remember_revision_references("other.wiki", {10: RevisionReferences(0, 3)})
-    before = store.revision_references_of(WIKI, revs)
+    before = store.revision_references_of(WIKI, [rev.revid for rev in revs])
     assert before == {revid: refs[revid] for revid in (9, 10, 12, 15)}
-    more = [*revs, Revision(40, "Alice", 4, 0, "Bo", NOW, 1, True)]
-    more.append(Revision(41, "Alice", 4, 0, "Bo", NOW, 1, False))  # not known at all
+    more = [rev.revid for rev in revs] + [40, 41]  # 41: not known at all
     looked_up: list[list[int]] = []
     original = store.revision_references_of
 
-    def watched(wiki: str, revisions: Any) -> Any:
-        revisions = list(revisions)
-        looked_up.append([rev.revid for rev in revisions])
-        return original(wiki, revisions)
+    def watched(wiki: str, revids: Any) -> Any:
+        revids = list(revids)
+        looked_up.append(revids)
+        return original(wiki, revids)
 
     store.revision_references_of = watched  # type: ignore[method-assign]
     found = store.references_of_revisions(WIKI, more, before)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,7 +54,8 @@ class WikiRecords:
     """Everything fetched from one listed wiki for one program."""
 
     wiki: str
-    revisions: tuple[Revision, ...] = ()
+    #: A tuple, or a bot.core.revision_table.RevisionTable (as the store gives them).
+    revisions: Sequence[Revision] = ()
     pages: Mapping[int, PageState] = field(default_factory=dict)
     uploads: tuple[Upload, ...] = ()
     #: Participants with an account on this wiki (normalized names).

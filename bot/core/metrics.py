@@ -6,9 +6,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-from bot.core.contributions import MAIN_NAMESPACE, Revision, WikiRecords
+from bot.core.contributions import MAIN_NAMESPACE, WikiRecords
 from bot.core.model import Window
 from bot.core.references import added_by
+from bot.core.revision_table import NAMESPACE, PAGEID, REVID, TIMESTAMP, USER, Row, revision_rows
 from bot.core.wikibase import WIKIDATA_FIGURES, action_figures
 
 
@@ -146,31 +147,32 @@ def compute_outcomes(
                 deleted.add((wiki, pageid))
                 titles[(wiki, pageid)] = state.title
         of_user: dict[str, _Tally] = {}  # this wiki's tallies, by user: no key to build
-        for rev, namespace, article in _classified(wiki_records, who, window):
-            tally = of_user.get(rev.user)
+        for row, namespace, article in _classified(wiki_records, who, window):
+            revid, user, pageid, _, _, timestamp, sizediff, new, wikibase = row
+            tally = of_user.get(user)
             if tally is None:
-                tally = of_user[rev.user] = tallies.setdefault((rev.user, wiki), _Tally())
-            day = rev.timestamp.date()
+                tally = of_user[user] = tallies.setdefault((user, wiki), _Tally())
+            day = timestamp.date()
             day_edits[day] = day_edits.get(day, 0) + 1
             tally.edits += 1
-            if rev.wikibase:
-                for figure, n in action_figures(rev.wikibase):
+            if wikibase:
+                for figure, n in action_figures(wikibase):
                     tally.wikidata[figure] = tally.wikidata.get(figure, 0) + n
             if namespace != MAIN_NAMESPACE:
                 continue
             tally.mainspace += 1
-            if rev.sizediff > 0:
-                tally.bytes_added += rev.sizediff
+            if sizediff > 0:
+                tally.bytes_added += sizediff
             if not article:
                 continue
-            key = (wiki, rev.pageid)
+            key = (wiki, pageid)
             tally.edited.add(key)
             articles = day_articles.get(day)
             if articles is None:
                 articles = day_articles[day] = set()
             articles.add(key)
-            tally.references += added_by(rev.revid, references)
-            if rev.new:
+            tally.references += added_by(revid, references)
+            if new:
                 tally.created.add(key)
         for upload in wiki_records.uploads:
             if upload.user in who and upload.timestamp in window:
@@ -217,20 +219,21 @@ def compute_outcomes(
 
 def _classified(
     records: WikiRecords, who: Set[str], window: Window
-) -> Iterator[tuple[Revision, int, bool]]:
+) -> Iterator[tuple[Row, int, bool]]:
     """The revisions of one wiki that count (a participant's, inside the window, on a page
     in scope), each with its namespace now (usercontribs gives the current title, so a
     draft moved to mainspace is an article now) and whether it is an article edit (main
-    namespace, no redirect)."""
+    namespace, no redirect). Rows, not Revision objects: the store gives them so."""
     pages = records.pages
-    for rev in records.revisions:
-        if rev.user in who and rev.timestamp in window:
-            page = pages.get(rev.pageid)
+    start, end = window.start, window.end  # compared inline: once per counted revision
+    for row in revision_rows(records.revisions):
+        if row[USER] in who and start <= row[TIMESTAMP] <= end:
+            page = pages.get(row[PAGEID])
             if page is None:
-                yield rev, rev.namespace, False
+                yield row, row[NAMESPACE], False
             elif page.in_scope:
                 article = page.namespace == MAIN_NAMESPACE and not page.redirect
-                yield rev, page.namespace, article
+                yield row, page.namespace, article
 
 
 def article_revision_ids(
@@ -239,5 +242,5 @@ def article_revision_ids(
     """The revisions whose text the references added are read from: the counted article
     edits of one wiki."""
     return {
-        rev.revid for rev, _, article in _classified(records, set(participants), window) if article
+        row[REVID] for row, _, article in _classified(records, set(participants), window) if article
     }

@@ -9,11 +9,12 @@ functions translate between the two.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from bot.core.contributions import Revision, Upload, WikiRecords
+from bot.core.revision_table import RevisionTable
 
 #: A revision or an upload: someone's work, filed under a name.
 Work = TypeVar("Work", Revision, Upload)
@@ -44,6 +45,15 @@ def to_wiki_names(records: Iterable[Work], aliases: Mapping[str, str]) -> list[W
     return [replace(r, user=aliases[r.user]) if r.user in aliases else r for r in records]
 
 
+def revisions_to_wiki_names(
+    revisions: Sequence[Revision], aliases: Mapping[str, str]
+) -> Sequence[Revision]:
+    """:func:`to_wiki_names` for revisions, which keeps a table a table."""
+    if isinstance(revisions, RevisionTable):
+        return revisions.renamed(dict(aliases)) if aliases else revisions
+    return to_wiki_names(revisions, aliases)
+
+
 def to_page_names(records: WikiRecords, aliases: Mapping[str, str]) -> WikiRecords:
     """A wiki's records with the renamed accounts' work filed under the page's names."""
     if not aliases:
@@ -51,9 +61,7 @@ def to_page_names(records: WikiRecords, aliases: Mapping[str, str]) -> WikiRecor
     back = {new: old for old, new in aliases.items()}
     return replace(
         records,
-        revisions=tuple(
-            replace(r, user=back[r.user]) if r.user in back else r for r in records.revisions
-        ),
+        revisions=revisions_to_wiki_names(records.revisions, back),
         uploads=tuple(
             replace(u, user=back[u.user]) if u.user in back else u for u in records.uploads
         ),

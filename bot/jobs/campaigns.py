@@ -33,6 +33,7 @@ from bot.core.model import Notice
 from bot.core.pageformat import PageFormat
 from bot.core.program_page import current_outcomes_param, parse_program_page
 from bot.core.render import campaign_block, campaign_summary
+from bot.core.revision_table import revision_ids
 from bot.core.titles import names_campaign, program_key
 from bot.jobs.refresh import PageResult
 from bot.store import Store
@@ -112,7 +113,7 @@ def program_records(store: Store, host: str, page: pywikibot.Page) -> ProgramRec
         if wiki is None or any(r.wiki == wiki for r in records):
             continue
         kept = store.remembered(key, wiki)
-        known = store.references_of_revisions(wiki, kept.revisions, kept.references)
+        known = store.references_of_revisions(wiki, revision_ids(kept.revisions), kept.references)
         records.append(replace(kept, references=known))
     named = program.counted
     private = [n for n in store.private_participants(host, page.title()) if n not in named]

@@ -32,6 +32,7 @@ from bot.core.model import EventRef, Notice, ProgramDetails, ProgramPage, Window
 from bot.core.references import RevisionReferences
 from bot.core.renames import (
     renamed_accounts,
+    revisions_to_wiki_names,
     to_page_names,
     to_wiki_names,
 )
@@ -360,11 +361,7 @@ class ProgramCounter:
         # keeps those read now, so that no text is read twice.
         revids = [article_revision_ids(counted, details.window, r) for r in records]
         known = [
-            self.store.references_of_revisions(
-                r.wiki,
-                (rev for rev in r.revisions if rev.revid in ids),
-                texts_known.get(r.wiki, {}),
-            )
+            self.store.references_of_revisions(r.wiki, ids, texts_known.get(r.wiki, {}))
             for r, ids in zip(records, revids, strict=True)
         ]
         read = each_wiki(
@@ -481,9 +478,9 @@ class ProgramCounter:
         the records under the rows' names and from when the hashtag edits are complete."""
         assert details.window is not None
 
-        def recall() -> tuple[list[Revision], dict[int, PageState]]:
+        def recall() -> tuple[Sequence[Revision], dict[int, PageState]]:
             kept = plan.recalled.take()
-            return to_wiki_names(kept.revisions, plan.aliases), dict(kept.pages)
+            return revisions_to_wiki_names(kept.revisions, plan.aliases), dict(kept.pages)
 
         fetch = partial(
             fetch_wiki,

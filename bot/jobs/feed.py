@@ -29,6 +29,7 @@ from bot.core.contributions import PageState, Revision, WikiRecords
 from bot.core.exports import live_report, program_tables
 from bot.core.metrics import compute_outcomes
 from bot.core.model import Scope, Window
+from bot.core.revision_table import revision_ids
 from bot.core.titles import normalize_title
 from bot.store import FetchMark, ScheduleEntry, Store
 from bot.wiki.fetch import fetch_histories, fetch_pages, fetch_revision_pages
@@ -228,7 +229,7 @@ def _records(store: Store, program: _Program, wiki: str, here: WikiRecords) -> l
         existing = program.marks[other].existing
         kept = here if other == wiki else store.remembered(program.key, other)
         # New revisions' texts are read by the page's next count; until then they add none.
-        known = store.references_of_revisions(other, kept.revisions, kept.references)
+        known = store.references_of_revisions(other, revision_ids(kept.revisions), kept.references)
         records.append(replace(kept, known_users=existing, references=known))
     return records
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.contributions import PageState, Revision, Upload, WikiRecords
 from bot.core.model import Window
 from bot.core.references import RevisionReferences
+from bot.core.revision_table import RevisionTable
 from bot.store import tables as t
 from bot.store.database import (
     Database,
@@ -74,13 +75,13 @@ class CountedStore(Database):
         parents' (as they were kept with the revisions)."""
         packs = t.counted_revision_packs
         query = select(packs.c.revisions).where(*matching(packs, program=program, wiki=wiki))
-        revisions: list[Revision] = []
+        parts: list[RevisionTable] = []
         texts: dict[int, RevisionReferences] = {}
         # One connection: the reads see the same refresh, never one half-replaced.
         with self.engine.connect() as conn:
             for (data,) in conn.execute(query.order_by(packs.c.pack)):
                 part, known = unpack_kept(bytes(data))
-                revisions += part
+                parts.append(part)
                 texts.update(known)
             pages = read(conn, PageState, select_where(t.counted_pages, program=program, wiki=wiki))
             uploads = read(
@@ -88,7 +89,7 @@ class CountedStore(Database):
             )
         return WikiRecords(
             wiki,
-            tuple(revisions),
+            RevisionTable.joined(parts) if parts else RevisionTable(),
             {page.pageid: page for page in pages},
             tuple(uploads),
             references=texts,
@@ -183,10 +184,10 @@ class CountedStore(Database):
         return found
 
     def revision_references_of(
-        self, wiki: str, revisions: Iterable[Revision]
+        self, wiki: str, revids: Iterable[int]
     ) -> dict[int, RevisionReferences]:
         """What the store knows of these revisions' texts and of their parents' texts."""
-        known = self.revision_references(wiki, (rev.revid for rev in revisions))
+        known = self.revision_references(wiki, revids)
         parents = {ref.parentid for ref in known.values() if ref.parentid} - known.keys()
         known.update(self.revision_references(wiki, parents))
         return known
@@ -194,17 +195,17 @@ class CountedStore(Database):
     def references_of_revisions(
         self,
         wiki: str,
-        revisions: Iterable[Revision],
+        revids: Iterable[int],
         counted: Mapping[int, RevisionReferences],
     ) -> dict[int, RevisionReferences]:
-        """What the store knows of the texts of ``revisions`` and of their parents, given
-        what it knows of the texts a program counted last time (``counted``, read before):
-        only the revisions that lacks are looked up."""
-        revisions = list(revisions)
-        known = {rev.revid: counted[rev.revid] for rev in revisions if rev.revid in counted}
+        """What the store knows of the texts of the revisions ``revids`` and of their
+        parents, given what it knows of the texts a program counted last time
+        (``counted``, read before): only the revisions that lacks are looked up."""
+        revids = list(revids)
+        known = {revid: counted[revid] for revid in revids if revid in counted}
         parents = {ref.parentid for ref in known.values() if ref.parentid in counted}
         known.update({parent: counted[parent] for parent in parents})
-        new = [rev for rev in revisions if rev.revid not in known]
+        new = [revid for revid in revids if revid not in known]
         if new:
             known.update(self.revision_references_of(wiki, new))
         return known

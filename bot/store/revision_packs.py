@@ -24,18 +24,30 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from types import MappingProxyType
 from typing import Any
 
 from bot.core.contributions import Revision
 from bot.core.errors import StoreError
 from bot.core.references import RevisionReferences
+from bot.core.revision_table import (
+    NAMESPACE,
+    NEW,
+    PAGEID,
+    REVID,
+    SIZEDIFF,
+    TIMESTAMP,
+    TITLE,
+    USER,
+    WIKIBASE,
+    RevisionTable,
+)
 
 #: Revisions a pack holds (the last one of a program may hold fewer).
 PACK_SIZE = 2000
 #: Packs a process keeps unpacked (``unpack_kept``): 96,000 revisions, more than the
-#: benchmark's program; about 49 MB at most (506 bytes a revision there, with its text).
+#: benchmark's program; about 45 MB at most (467 bytes a revision there, with its text).
 KEPT_PACKS = 48
 #: What a pack's first element says: the layout written (FORMAT), and the all-JSON one read too.
 FORMAT = 2
@@ -48,7 +60,7 @@ _TEXT_NUMBERS = 3
 _BIG_ENDIAN = sys.byteorder == "big"
 
 #: A pack's content: its revisions, and what is known of their texts and their parents'.
-Pack = tuple[tuple[Revision, ...], dict[int, RevisionReferences]]
+Pack = tuple[RevisionTable, dict[int, RevisionReferences]]
 
 
 def cut(
@@ -56,12 +68,15 @@ def cut(
 ) -> list[Pack]:
     """The revisions in revision-id order, ``PACK_SIZE`` a pack, each with the texts
     ``references`` knows of its revisions and of their parents."""
-    ordered = sorted(revisions, key=lambda rev: rev.revid)
+    table = RevisionTable.from_revisions(revisions)
+    ids = table.revids
+    if any(a >= b for a, b in pairwise(ids)):
+        table = RevisionTable.from_rows(sorted(table.rows(), key=lambda row: row[REVID]))
     known = references or {}
     packs = []
-    for at in range(0, len(ordered), PACK_SIZE):
-        part = tuple(ordered[at : at + PACK_SIZE])
-        texts = {rev.revid: known[rev.revid] for rev in part if rev.revid in known}
+    for at in range(0, len(table), PACK_SIZE):
+        part = table[at : at + PACK_SIZE]
+        texts = {revid: known[revid] for revid in part.revids if revid in known}
         parents = {ref.parentid for ref in texts.values() if ref.parentid in known}
         texts.update({parent: known[parent] for parent in parents})
         packs.append((part, texts))
@@ -70,24 +85,25 @@ def cut(
 
 def pack(revisions: Sequence[Revision], texts: Mapping[int, RevisionReferences]) -> bytes:
     """One pack's bytes (see the module's documentation)."""
+    columns = RevisionTable.from_revisions(revisions).columns
     known = sorted(texts.items())
     head = [
         FORMAT,
         len(revisions),
         len(known),
-        [rev.user for rev in revisions],
-        [rev.title for rev in revisions],
-        [rev.wikibase for rev in revisions],
+        list(columns[USER]),
+        list(columns[TITLE]),
+        list(columns[WIKIBASE]),
     ]
-    since = [rev.timestamp - _EPOCH for rev in revisions]
+    since = [moment - _EPOCH for moment in columns[TIMESTAMP]]
     numbers = [
-        _deltas([rev.revid for rev in revisions]),
-        [rev.pageid for rev in revisions],
-        [rev.namespace for rev in revisions],
+        _deltas(columns[REVID]),
+        list(columns[PAGEID]),
+        list(columns[NAMESPACE]),
         _deltas([span.days * 86_400 + span.seconds for span in since]),
         [span.microseconds for span in since],
-        [rev.sizediff for rev in revisions],
-        [int(rev.new) for rev in revisions],
+        list(columns[SIZEDIFF]),
+        [int(new) for new in columns[NEW]],
         _deltas([revid for revid, _ in known]),
         [ref.parentid for _, ref in known],
         [-1 if ref.references is None else ref.references for _, ref in known],
@@ -100,7 +116,7 @@ def pack(revisions: Sequence[Revision], texts: Mapping[int, RevisionReferences])
     return zlib.compress(line + b"\n" + body.tobytes(), 1)
 
 
-def unpack(data: bytes) -> tuple[list[Revision], dict[int, RevisionReferences]]:
+def unpack(data: bytes) -> tuple[RevisionTable, dict[int, RevisionReferences]]:
     """The revisions of one pack and the texts it knows; StoreError when the bytes are
     not a pack."""
     try:
@@ -131,19 +147,18 @@ def unpack(data: bytes) -> tuple[list[Revision], dict[int, RevisionReferences]]:
         times = [datetime.fromtimestamp(s, UTC) for s in accumulate(seconds)]
         if any(micros):
             times = [t.replace(microsecond=m) for t, m in zip(times, micros, strict=True)]
-        flags = [n != 0 for n in new]
-        revisions = list(
-            map(
-                Revision,
-                accumulate(revid),
-                user,
-                pageid,
-                namespace,
-                title,
-                times,
-                sizediff,
+        flags = tuple(n != 0 for n in new)
+        revisions = RevisionTable(
+            (
+                tuple(accumulate(revid)),
+                tuple(user),
+                tuple(pageid),
+                tuple(namespace),
+                tuple(title),
+                tuple(times),
+                tuple(sizediff),
                 flags,
-                wikibase,
+                tuple(wikibase),
             )
         )
         known = {
@@ -156,15 +171,13 @@ def unpack(data: bytes) -> tuple[list[Revision], dict[int, RevisionReferences]]:
 
 
 @lru_cache(maxsize=KEPT_PACKS)
-def unpack_kept(
-    data: bytes,
-) -> tuple[tuple[Revision, ...], Mapping[int, RevisionReferences]]:
+def unpack_kept(data: bytes) -> tuple[RevisionTable, Mapping[int, RevisionReferences]]:
     """:func:`unpack` for a process that reads the same packs again: a scheduler refreshes
     each running program every few minutes, and an incremental refresh rewrites only its
     last packs. The packs unpacked last are kept by their bytes (the same bytes, the same
     revisions), and given read-only, as they are shared."""
     revisions, known = unpack(data)
-    return tuple(revisions), MappingProxyType(known)
+    return revisions, MappingProxyType(known)
 
 
 def _deltas(numbers: Sequence[int]) -> list[int]:
@@ -172,7 +185,7 @@ def _deltas(numbers: Sequence[int]) -> list[int]:
     return [b - a for a, b in zip((0, *numbers), numbers, strict=False)]
 
 
-def _unpack_json(fields: list[Any]) -> tuple[list[Revision], dict[int, RevisionReferences]]:
+def _unpack_json(fields: list[Any]) -> tuple[RevisionTable, dict[int, RevisionReferences]]:
     """A pack in format 1: one JSON list per field, then the texts as
     [revision id, parent id, references or null]; times as microseconds since 1970."""
     if len(fields) != _FIELDS + 1:
@@ -181,8 +194,8 @@ def _unpack_json(fields: list[Any]) -> tuple[list[Revision], dict[int, RevisionR
     revid, user, pageid, namespace, title, micros, sizediff, new, wikibase = columns
     times = [_EPOCH + timedelta(microseconds=m) for m in micros]
     flags = [bool(n) for n in new]
-    revisions = list(
-        map(Revision, revid, user, pageid, namespace, title, times, sizediff, flags, wikibase)
+    revisions = RevisionTable.from_rows(
+        zip(revid, user, pageid, namespace, title, times, sizediff, flags, wikibase, strict=True)
     )
     texts = {int(r): RevisionReferences(int(parent), refs) for r, parent, refs in known}
     return revisions, texts

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,18 @@ from bot.core.extras import count_file_usage
 from bot.core.model import Scope, Window
 from bot.core.references import RevisionReferences
 from bot.core.renames import MAX_CHAIN, follow_chain
+from bot.core.revision_table import (
+    NAMESPACE,
+    PAGEID,
+    REVID,
+    TIMESTAMP,
+    TITLE,
+    USER,
+    RevisionTable,
+    moved_row,
+    revision_rows,
+    row_of,
+)
 from bot.wiki import queries
 from bot.wiki.queries import Params, UserCheck
 from bot.wiki.sites import batch_limit, chunks, host_of, query_once, run_query
@@ -596,9 +608,9 @@ def fetch_wiki(
     revisions = read.revisions
     seen = {rev.revid for rev in revisions}
     vanished = [
-        rev
-        for rev in remembered
-        if rev.revid not in seen and rev.user in users and rev.timestamp in window
+        Revision(*row)
+        for row in revision_rows(remembered)
+        if row[REVID] not in seen and row[USER] in users and row[TIMESTAMP] in window
     ]
     wanted_ids = _wanted_pages(revisions, scope) | {rev.pageid for rev in vanished}
     known = _still_known(revisions, wanted_ids, remembered_pages, read.changes)
@@ -664,8 +676,13 @@ def _fetch_since(
     changes = read.changes
     assert changes is not None
     new = read.revisions
-    by_id = {rev.revid: rev for rev in remembered if rev.user in users and rev.timestamp in window}
-    by_id.update({rev.revid: rev for rev in new})
+    # As rows, not Revision objects: this looks at every counted revision on each refresh.
+    by_id = {
+        row[REVID]: row
+        for row in revision_rows(remembered)
+        if row[USER] in users and row[TIMESTAMP] in window
+    }
+    by_id.update({rev.revid: row_of(rev) for rev in new})
     rewritten: list[Revision] = []
     if changes.histories:
         # An undeletion, a revision deletion or a merge: those pages' revisions are now
@@ -674,9 +691,9 @@ def _fetch_since(
         pageids = {rev.pageid for rev in history} | {
             pid for pid, state in remembered_pages.items() if state.title in changes.histories
         }
-        by_id = {revid: rev for revid, rev in by_id.items() if rev.pageid not in pageids}
+        by_id = {revid: row for revid, row in by_id.items() if row[PAGEID] not in pageids}
         rewritten = [rev for rev in history if rev.user in users and rev.timestamp in window]
-        by_id.update({rev.revid: rev for rev in rewritten})
+        by_id.update({rev.revid: row_of(rev) for rev in rewritten})
     touched = {pid for pid, state in remembered_pages.items() if changes.touches(state)}
     wanted = _wanted_pages([*new, *rewritten], scope) | touched
     fresh = fetch_pages(site, wanted, scope)
@@ -686,20 +703,19 @@ def _fetch_since(
             # Deleted with its page: counted as before, flagged (as a full fetch does).
             old = remembered_pages[pid]
             pages[pid] = PageState(pid, old.namespace, old.title, old.redirect, True, old.in_scope)
-    # Field by field, not as pairs: this looks at every counted revision on each refresh.
     moved = [
-        (rev, now)
-        for rev in by_id.values()
-        if (now := pages.get(rev.pageid)) is not None
-        and (now.title != rev.title or now.namespace != rev.namespace)
+        (row, now)
+        for row in by_id.values()
+        if (now := pages.get(row[PAGEID])) is not None
+        and (now.title != row[TITLE] or now.namespace != row[NAMESPACE])
         and not now.deleted
     ]
-    for rev, now in moved:
+    for row, now in moved:
         # Moved: the contributions would list it under its new title now.
-        by_id[rev.revid] = replace(rev, title=now.title, namespace=now.namespace)
+        by_id[row[REVID]] = moved_row(row, now.namespace, now.title)
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
     uploads.update({u.title: u for u in read.uploads})
-    revisions = sorted(by_id.values(), key=lambda rev: rev.revid)
+    revisions = RevisionTable.from_rows(sorted(by_id.values(), key=lambda row: row[REVID]))
     return _records(site, revisions, pages, list(uploads.values()), users)
 
 
@@ -717,4 +733,5 @@ def _records(
         len(pages),
         len(uploads),
     )
-    return WikiRecords(host_of(site), tuple(revisions), dict(pages), tuple(uploads), users)
+    kept = revisions if isinstance(revisions, RevisionTable) else tuple(revisions)
+    return WikiRecords(host_of(site), kept, dict(pages), tuple(uploads), users)
