@@ -96,6 +96,12 @@ def first_count(wikis: Farm, store: Store, users: list[str]) -> Any:
     return site
 
 
+def forget_windows(store: Store, key: str) -> None:
+    """The program's marks as marks written before their window was kept."""
+    for wiki, mark in store.fetch_marks(key).items():
+        store.set_fetch_mark(key, wiki, replace(mark, window_start=None, window_end=None))
+
+
 def full_recount(site: Any, tmp_path: Path) -> Any:
     fresh = Store(f"sqlite:///{tmp_path / 'full.sqlite'}")
     return Refresher(fresh, simulate=True).refresh(pywikibot.Page(site, TITLE), full=True)
@@ -194,8 +200,8 @@ def test_a_mark_without_its_window_sends_nothing_early(
     key = f"{site.hostname()}#{pywikibot.Page(site, TITLE).pageid}"
     marks = store.fetch_marks(key)
     assert {mark.window is not None for mark in marks.values()} == {True}
-    for wiki, mark in marks.items():  # as a mark written before windows were kept
-        store.set_fetch_mark(key, wiki, replace(mark, window_start=None, window_end=None))
+    forget_windows(store, key)
+    assert {mark.window for mark in store.fetch_marks(key).values()} == {None}
     wikis.content.client("Alice").append("Windowless article", " B.")
     events.clear()
     with Asked() as asked:
@@ -222,8 +228,7 @@ def test_a_refresh_in_a_running_process_asks_no_more_than_without_the_early_read
     shutil.copyfile(path, windowless)
     old = Store(f"sqlite:///{windowless}")
     key = f"{site.hostname()}#{pywikibot.Page(site, TITLE).pageid}"
-    for wiki, mark in old.fetch_marks(key).items():  # as marks written before windows
-        old.set_fetch_mark(key, wiki, replace(mark, window_start=None, window_end=None))
+    forget_windows(old, key)
     page_text = pywikibot.Page(site, TITLE).get(force=True)
 
     asked: dict[str, list[str]] = {}

@@ -413,9 +413,6 @@ class ProgramCounter:
     ) -> _WikiPlan:
         """What one wiki's fetch needs from the store (read here, in the calling thread)."""
         started = datetime.now(UTC)
-        if early is not None:
-            # The fetch may use what was asked then: the next one starts from then.
-            started = min(started, early.started)
         wiki = host_of(site)
         fprint = fingerprint(listed, details)
         previous = self.store.fetch_mark(key, wiki)
@@ -434,6 +431,9 @@ class ProgramCounter:
             # Same names, window and scope as last time: the accounts found then
             # still hold (a new account is found by the next full recount).
             since, asked = mark.fetched_until, mark.existing
+            if early is not None:
+                # The fetch may use what was asked then: the next one starts from then.
+                started = min(started, early.started)
         elif previous is not None:
             # A name that cannot be a username never becomes one: leave it out at once
             # (it would fail its whole request).
