@@ -255,3 +255,29 @@ def test_a_counted_article_moved_under_a_long_namespace_title_on_every_store(
     titles = {page.title for page in store.remembered(key, wikis.content.host).pages.values()}
     assert titles == {f"User talk:{long}"}
     assert compute(store, site, full=True) == incremental
+
+
+def test_a_remembered_revision_whose_page_moved_is_kept_under_the_title_now(
+    wikis: Farm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A counted edit older than the fetch's overlap is not answered again: the move seen
+    in the recent changes files it under the page's title now, as a full recount does."""
+    import bot.wiki.fetch as fetch_module
+
+    wikis.content.client("Alice").edit("Moved after counting", "An article.")
+    admin = wikis.content.admin_client()
+    admin.edit(TITLE, program(wikis, ["Alice"]))
+    site = pywikibot.Site(wikis.content.name, wikis.content.name)
+    time.sleep(1.1)  # the edit a second before the count's mark (whole seconds)
+    store = Store(f"sqlite:///{tmp_path / 'inc.sqlite'}")
+    assert compute(store, site, full=True).total.articles_created == 1
+    monkeypatch.setattr(fetch_module, "OVERLAP", timedelta(0))
+    admin.move("Moved after counting", "Draft moved after counting", noredirect=True)
+    key = f"{wikis_host(site)}#{pywikibot.Page(site, TITLE).pageid}"
+    asked = count_requests(lambda: compute(store, site, full=False))[1]
+    assert [a for a in asked if "usercontribs" in a], "asked since the mark, not in full"
+    kept = store.remembered(key, wikis.content.host).revisions
+    assert [rev.title for rev in kept] == ["Draft moved after counting"]
+    full_store = Store(f"sqlite:///{tmp_path / 'full.sqlite'}")
+    compute(full_store, site, full=True)
+    assert kept == full_store.remembered(key, wikis.content.host).revisions

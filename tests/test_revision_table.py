@@ -4,6 +4,7 @@ same figures wherever a table is counted instead of a tuple."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,6 @@ from bot.core.references import RevisionReferences
 from bot.core.renames import revisions_to_wiki_names, to_wiki_names
 from bot.core.revision_table import (
     RevisionTable,
-    moved_row,
     revision_ids,
     revision_rows,
     row_of,
@@ -69,21 +69,34 @@ def test_a_table_needs_nine_columns_of_one_length() -> None:
         RevisionTable(((1, 2),) + ((1,),) * 8)
 
 
-def test_renamed_and_moved_rows_change_one_field() -> None:
+def test_renamed_moved_kept_and_added_revisions() -> None:
     revs = some_revisions(30)
     table = RevisionTable.from_revisions(revs)
     aliases = {"Ada": "Ada L", "Cy": "Cyrus"}
     assert revisions_to_wiki_names(table, aliases) == to_wiki_names(revs, aliases)
     assert revisions_to_wiki_names(table, {}) is table
-    row = row_of(revs[3])
-    moved = Revision(*moved_row(row, 2, "Moved"))
-    assert moved.namespace == 2 and moved.title == "Moved"
-    assert (moved.revid, moved.user, moved.timestamp, moved.wikibase) == (
-        revs[3].revid,
-        revs[3].user,
-        revs[3].timestamp,
-        revs[3].wikibase,
-    )
+    moved = table.moved({3: (2, "Moved"), 7: (0, "Elsewhere")})
+    assert moved == [
+        replace(rev, namespace=2, title="Moved")
+        if n == 3
+        else replace(rev, namespace=0, title="Elsewhere")
+        if n == 7
+        else rev
+        for n, rev in enumerate(revs)
+    ]
+    assert table.moved({}) is table
+    keep = [rev.user != "Bo" for rev in revs]
+    assert table.kept(keep) == [rev for rev in revs if rev.user != "Bo"]
+    assert table.kept([True] * len(revs)) is table
+    # Added after the last revision, or among the revisions (one of them replaced).
+    later = some_revisions(5, seed=9)
+    later = [replace(rev, revid=rev.revid + 1000) for rev in later]
+    assert table.with_rows(map(row_of, later)) == revs + later
+    among = [replace(revs[4], sizediff=12345), replace(revs[0], revid=99)]
+    expected = sorted([among[1], *revs[:4], among[0], *revs[5:]], key=lambda rev: rev.revid)
+    assert table.with_rows(map(row_of, among)) == expected
+    assert table.with_rows([]) is table
+    assert RevisionTable().with_rows(map(row_of, later)) == later
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

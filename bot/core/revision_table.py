@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
+from itertools import chain, compress
 from typing import Any, Final, overload
 
 from bot.core.contributions import Revision
@@ -66,6 +66,40 @@ class RevisionTable(Sequence[Revision]):
     def revids(self) -> tuple[int, ...]:
         return self.columns[REVID]
 
+    def column(self, field: int) -> tuple[Any, ...]:
+        """One field of every revision (``USER``, ``TIMESTAMP``, ...)."""
+        return self.columns[field]
+
+    def kept(self, keep: Sequence[bool]) -> RevisionTable:
+        """The revisions whose ``keep`` is true, in their order."""
+        if all(keep):
+            return self
+        return RevisionTable(tuple(tuple(compress(column, keep)) for column in self.columns))
+
+    def with_rows(self, rows: Iterable[Row]) -> RevisionTable:
+        """These revisions added (one with an id the table holds replaces it), in
+        revision-id order."""
+        added = sorted(rows, key=lambda row: row[REVID])
+        if not added:
+            return self
+        if not self or self.columns[REVID][-1] < added[0][REVID]:
+            extra = tuple(zip(*added, strict=True))
+            return RevisionTable(tuple(a + b for a, b in zip(self.columns, extra, strict=True)))
+        by_id = {row[REVID]: row for row in self.rows()}
+        by_id.update((row[REVID], row) for row in added)
+        return RevisionTable.from_rows(sorted(by_id.values(), key=lambda row: row[REVID]))
+
+    def moved(self, moves: dict[int, tuple[int, str]]) -> RevisionTable:
+        """The revisions at these positions on pages now at (namespace, title)."""
+        if not moves:
+            return self
+        namespaces, titles = list(self.columns[NAMESPACE]), list(self.columns[TITLE])
+        for at, (namespace, title) in moves.items():
+            namespaces[at], titles[at] = namespace, title
+        columns = list(self.columns)
+        columns[NAMESPACE], columns[TITLE] = tuple(namespaces), tuple(titles)
+        return RevisionTable(tuple(columns))
+
     def rows(self) -> Iterator[Row]:
         return zip(*self.columns, strict=True)
 
@@ -116,12 +150,6 @@ def row_of(rev: Revision) -> Row:
         rev.new,
         rev.wikibase,
     )
-
-
-def moved_row(row: Row, namespace: int, title: str) -> Row:
-    """The row of a revision whose page is now at ``namespace:title``."""
-    revid, user, pageid, _, _, timestamp, sizediff, new, wikibase = row
-    return (revid, user, pageid, namespace, title, timestamp, sizediff, new, wikibase)
 
 
 def revision_rows(revisions: Iterable[Revision]) -> Iterator[Row]:

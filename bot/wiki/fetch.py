@@ -41,7 +41,6 @@ from bot.core.revision_table import (
     TITLE,
     USER,
     RevisionTable,
-    moved_row,
     revision_rows,
     row_of,
 )
@@ -676,13 +675,19 @@ def _fetch_since(
     changes = read.changes
     assert changes is not None
     new = read.revisions
-    # As rows, not Revision objects: this looks at every counted revision on each refresh.
-    by_id = {
-        row[REVID]: row
-        for row in revision_rows(remembered)
-        if row[USER] in users and row[TIMESTAMP] in window
-    }
-    by_id.update({rev.revid: row_of(rev) for rev in new})
+    # Column by column, not one object a revision: this looks at every counted revision on
+    # each refresh. What was remembered and is answered again (the overlap) is taken as
+    # answered now.
+    table = RevisionTable.from_revisions(remembered)
+    answered = {rev.revid for rev in new}
+    start, end = window.start, window.end
+    keep = [
+        user in users and start <= moment <= end and revid not in answered
+        for revid, user, moment in zip(
+            table.revids, table.column(USER), table.column(TIMESTAMP), strict=True
+        )
+    ]
+    added = {rev.revid: rev for rev in new}
     rewritten: list[Revision] = []
     if changes.histories:
         # An undeletion, a revision deletion or a merge: those pages' revisions are now
@@ -691,9 +696,10 @@ def _fetch_since(
         pageids = {rev.pageid for rev in history} | {
             pid for pid, state in remembered_pages.items() if state.title in changes.histories
         }
-        by_id = {revid: row for revid, row in by_id.items() if row[PAGEID] not in pageids}
+        keep = [k and pid not in pageids for k, pid in zip(keep, table.column(PAGEID), strict=True)]
+        added = {revid: rev for revid, rev in added.items() if rev.pageid not in pageids}
         rewritten = [rev for rev in history if rev.user in users and rev.timestamp in window]
-        by_id.update({rev.revid: row_of(rev) for rev in rewritten})
+        added.update({rev.revid: rev for rev in rewritten})
     touched = {pid for pid, state in remembered_pages.items() if changes.touches(state)}
     wanted = _wanted_pages([*new, *rewritten], scope) | touched
     fresh = fetch_pages(site, wanted, scope)
@@ -703,20 +709,25 @@ def _fetch_since(
             # Deleted with its page: counted as before, flagged (as a full fetch does).
             old = remembered_pages[pid]
             pages[pid] = PageState(pid, old.namespace, old.title, old.redirect, True, old.in_scope)
-    moved = [
-        (row, now)
-        for row in by_id.values()
-        if (now := pages.get(row[PAGEID])) is not None
-        and (now.title != row[TITLE] or now.namespace != row[NAMESPACE])
+    merged = table.kept(keep).with_rows(map(row_of, added.values()))
+    # Moved: the contributions would list them under their page's title now.
+    moves = {
+        at: (now.namespace, now.title)
+        for at, (pid, namespace, title) in enumerate(
+            zip(
+                merged.column(PAGEID),
+                merged.column(NAMESPACE),
+                merged.column(TITLE),
+                strict=True,
+            )
+        )
+        if (now := pages.get(pid)) is not None
+        and (now.title != title or now.namespace != namespace)
         and not now.deleted
-    ]
-    for row, now in moved:
-        # Moved: the contributions would list it under its new title now.
-        by_id[row[REVID]] = moved_row(row, now.namespace, now.title)
+    }
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
     uploads.update({u.title: u for u in read.uploads})
-    revisions = RevisionTable.from_rows(sorted(by_id.values(), key=lambda row: row[REVID]))
-    return _records(site, revisions, pages, list(uploads.values()), users)
+    return _records(site, merged.moved(moves), pages, list(uploads.values()), users)
 
 
 def _records(
