@@ -37,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_cycle import Requests
 from bench_data import build, open_farm
-from bench_refresh import new_edits, program_text
 from harness import write_pywikibot_config
 
 TITLE = "Project:References benchmark"
@@ -63,9 +62,11 @@ def main() -> int:
 
 
 def run(farm: Any, dataset: Any, tmp: Path, options: Any) -> int:
+    # Pywikibot reads PYWIKIBOT_DIR when it is first imported, which bench_refresh does.
     import pywikibot
 
     import bot.jobs.count as count_module
+    from bench_refresh import new_edits, program_text
     from bot.core.program_page import parse_program_page
     from bot.core.titles import program_key
     from bot.jobs.count import ProgramCounter
