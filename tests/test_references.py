@@ -131,13 +131,16 @@ def db_references(
 
 
 @contextmanager
-def texts_asked() -> Iterator[list[int]]:
-    """Every revision id whose text the bot asks the wiki for."""
+def texts_asked(batches: list[list[int]] | None = None) -> Iterator[list[int]]:
+    """Every revision id whose text the bot asks the wiki for (and each request's ids in
+    ``batches``)."""
     asked: list[int] = []
     original = queries.revision_texts_request
 
     def spy(revids: Any) -> Any:
         asked.extend(revids)
+        if batches is not None:
+            batches.append(list(revids))
         return original(revids)
 
     queries.revision_texts_request = spy  # type: ignore[assignment]
@@ -205,9 +208,17 @@ def test_references_added_match_the_revision_texts(
             f"{outcomes.total.references_added}}}}}" in text
         )
 
-    with texts_asked() as first:
+    requests: list[list[int]] = []
+    with texts_asked(requests) as first:
         result = Refresher(store).refresh(pywikibot.Page(site, TITLE))
     check(result)
+    # The texts and their parents' in one request: Carol's revision, the parent of Alice's
+    # trim, is named by the contributions and asked with the counted ones.
+    carols = wiki.sql(
+        "SELECT r.rev_id FROM revision r JOIN actor a ON a.actor_id = r.rev_actor"
+        " WHERE a.actor_name = 'Carol'"
+    )
+    assert len(requests) == 1 and {int(r) for (r,) in carols} <= set(first)
     # 2 (Alice's creation: "a" and its re-use are one) + 1 (Bob) + 0 (reorder) + 0 (trim)
     # + 2 (restore) + 1 + 0 (the move's null revision) + 2: the definition's cases, as the
     # independent count has them.
@@ -235,6 +246,48 @@ def test_references_added_match_the_revision_texts(
         full.outcomes.per_user["Bob"].references_added
         == result.outcomes.per_user["Bob"].references_added
     )
+
+
+@pytest.mark.wiki
+def test_an_undeleted_pages_texts_are_read_with_their_parents_at_once(
+    wikis: Farm, participant: Callable[..., Any], tmp_path: Path
+) -> None:
+    """An undeletion brings back revisions whose texts were never read: their page's
+    history names their parents, so those texts are asked in the same request."""
+    alice, bob, carol = participant("Alice"), participant("Bob"), participant("Carol")
+    admin = participant("Admin")
+    wiki = wikis.content
+    carol.edit("Ref back", "X.<ref>x</ref> Y.<ref>y</ref>", "new")
+    alice.edit("Ref back", "X.<ref>x</ref> Y.<ref>y</ref> Z.<ref>z</ref>", "add")
+    bob.edit("Ref back", "X.<ref>x</ref> Y.<ref>y</ref> Z.<ref>z</ref> W.<ref>w</ref>", "add")
+    alice.edit("Ref kept", "K.<ref>k</ref>", "new")
+    ids = wiki.sql(
+        "SELECT r.rev_id FROM revision r JOIN page p ON p.page_id = r.rev_page"
+        " WHERE p.page_title = 'Ref_back' ORDER BY r.rev_id"
+    )
+    history = [int(r) for (r,) in ids]
+    wiki.admin_client().delete("Ref back", "test")
+    today = datetime.now(UTC).date()
+    admin.edit(TITLE, program_page(PEOPLE, [wiki.host], name="Back", organizer="Admin"), "p")
+    start = datetime.combine(today - timedelta(days=1), datetime.min.time(), UTC)
+    end = datetime.combine(today + timedelta(days=1), datetime.max.time(), UTC)
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    site = pywikibot.Page(pywikibot.Site(wiki.name, wiki.name), TITLE)
+    before = Refresher(store).refresh(site)
+    assert before.outcomes is not None and before.outcomes.total.references_added == 1
+
+    wiki.admin_client().post({"action": "undelete", "title": "Ref back", "reason": "test"})
+    requests: list[list[int]] = []
+    with texts_asked(requests):
+        after = Refresher(store).refresh(site, full=False)
+    # Alice's and Bob's revisions, and Carol's, the parent of Alice's: one request.
+    assert len(requests) == 1 and set(history) <= set(requests[0])
+    per_user, _ = db_references(wiki, PEOPLE, start, end)
+    assert after.outcomes is not None
+    assert {u: after.outcomes.per_user[u].references_added for u in PEOPLE} == {
+        u: per_user.get(u, 0) for u in PEOPLE
+    }
+    assert after.outcomes.total.references_added == 3  # K; Z (Alice); W (Bob)
 
 
 def wiki_latest(wiki: LocalWiki, title: str) -> int:

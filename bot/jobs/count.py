@@ -366,7 +366,7 @@ class ProgramCounter:
         ]
         read = each_wiki(
             [
-                partial(fetch_revision_references, sites[r.wiki], ids, have)
+                partial(fetch_revision_references, sites[r.wiki], ids, have, r.parents)
                 for r, ids, have in zip(records, revids, known, strict=True)
             ]
         )

@@ -75,7 +75,8 @@ def apply_changes(
     if pages_changed.histories:
         # Restored, hidden or merged revisions: the programs of their authors are counted
         # again (the histories say who they are).
-        hidden |= {rev.user for rev in fetch_histories(site, pages_changed.histories)}
+        history, _ = fetch_histories(site, pages_changed.histories)
+        hidden |= {rev.user for rev in history}
     authors |= hidden
     programs: list[_Program] = []
     refresh: set[str] = set()

@@ -265,30 +265,40 @@ def fetch_pages(site: APISite, pageids: Iterable[int], scope: Scope) -> dict[int
     }
 
 
-def fetch_histories(site: APISite, titles: Iterable[str]) -> list[Revision]:
+def fetch_histories(site: APISite, titles: Iterable[str]) -> tuple[list[Revision], dict[int, int]]:
     """Every visible revision of these pages (a page's history comes one page a request,
     5,000 revisions at a time): for the few pages whose history an undeletion, a revision
-    deletion or a merge changed."""
+    deletion or a merge changed. With each revision's parent (by revision id, 0: none)."""
     revisions: list[Revision] = []
+    parents: dict[int, int] = {}
     for title in sorted(set(titles)):
         size = 0
         for answer in run_query(site, queries.history_request(title)):
             found, size = queries.read_history(answer, size)
             revisions += found
-    return revisions
+            parents.update(queries.read_history_parents(answer))
+    return revisions, parents
 
 
 def fetch_revision_references(
-    site: APISite, revids: Iterable[int], known: Mapping[int, RevisionReferences]
+    site: APISite,
+    revids: Iterable[int],
+    known: Mapping[int, RevisionReferences],
+    parents: Mapping[int, int] | None = None,
 ) -> dict[int, RevisionReferences]:
     """What the texts of ``revids`` and of their parents hold, for those ``known`` lacks:
     as many texts a request as the API allows (its result-size limit splits a batch into
-    continuations), the parents in a second pass. Only what was read is returned."""
+    continuations). The parents ``parents`` names (as the contributions gave them) are
+    read in the same pass; the others, named by the texts read, in a second one. Only
+    what was read is returned."""
     asked = set(revids)
-    found = _read_texts(site, asked - known.keys())
+    parents = parents or {}
+    wanted = asked - known.keys()
+    wanted |= {parent for r in wanted if (parent := parents.get(r, 0))} - known.keys()
+    found = _read_texts(site, wanted)
     have = {**known, **found}
-    parents = {have[r].parentid for r in asked if r in have and have[r].parentid}
-    found.update(_read_texts(site, parents - have.keys()))
+    later = {have[r].parentid for r in asked if r in have and have[r].parentid}
+    found.update(_read_texts(site, later - have.keys()))
     if found:
         log.info("%s: read the texts of %d revisions", host_of(site), len(found))
     return found
@@ -362,6 +372,8 @@ class _Read:
     changes: PageChanges | None
     #: Main-namespace pages using each file asked along (by the title as given).
     file_usage: dict[str, set[str]] = field(default_factory=dict)
+    #: The parent of each revision read, by revision id (0: none).
+    parents: dict[int, int] = field(default_factory=dict)
 
 
 def _read_together(
@@ -389,6 +401,7 @@ def _read_together(
     given = {title: title for title in files}
     usage: dict[str, set[str]] = {title: set() for title in files}
     revisions: list[Revision] = []
+    parents: dict[int, int] = {}
     uploads: list[Upload] = []
     found: list[RecentChange] = []
     existing: set[str] = set()
@@ -434,6 +447,7 @@ def _read_together(
                 invalid |= checked.invalid
                 registrations.update(queries.read_registrations(answer, asked))
             revisions += queries.read_contributions(answer)
+            parents.update(queries.read_contribution_parents(answer))
             uploads += queries.read_uploads(answer, names)
             found += queries.read_recent_changes(wiki, answer, 0)
             if files:
@@ -444,7 +458,7 @@ def _read_together(
             frozenset(existing), frozenset(missing), frozenset(invalid), registrations
         )
     changes = page_changes(found) if changes_since is not None else None
-    return _Read(revisions, uploads, users, changes, usage)
+    return _Read(revisions, uploads, users, changes, usage, parents)
 
 
 @dataclass(frozen=True)
@@ -482,6 +496,7 @@ def merge_fetched(first: Fetched, second: Fetched) -> Fetched:
         {**a.pages, **b.pages},
         tuple({u.title: u for u in (*a.uploads, *b.uploads)}.values()),
         a.known_users | b.known_users,
+        parents={**a.parents, **b.parents},
     )
     check = first.check
     if check is not None and second.check is not None:
@@ -624,7 +639,9 @@ def fetch_wiki(
             )
             revisions.append(rev)
     return Fetched(
-        _records(site, revisions, pages, read.uploads, users), read.check, read.file_usage
+        _records(site, revisions, pages, read.uploads, users, read.parents),
+        read.check,
+        read.file_usage,
     )
 
 
@@ -688,11 +705,13 @@ def _fetch_since(
         )
     ]
     added = {rev.revid: rev for rev in new}
+    parents = read.parents
     rewritten: list[Revision] = []
     if changes.histories:
         # An undeletion, a revision deletion or a merge: those pages' revisions are now
         # what their histories show (restored ones back, hidden or merged-away ones gone).
-        history = fetch_histories(site, changes.histories)
+        history, history_parents = fetch_histories(site, changes.histories)
+        parents = {**parents, **history_parents}
         pageids = {rev.pageid for rev in history} | {
             pid for pid, state in remembered_pages.items() if state.title in changes.histories
         }
@@ -727,7 +746,7 @@ def _fetch_since(
     }
     uploads = {u.title: u for u in remembered_uploads if u.user in users and u.timestamp in window}
     uploads.update({u.title: u for u in read.uploads})
-    return _records(site, merged.moved(moves), pages, list(uploads.values()), users)
+    return _records(site, merged.moved(moves), pages, list(uploads.values()), users, parents)
 
 
 def _records(
@@ -736,6 +755,7 @@ def _records(
     pages: Mapping[int, PageState],
     uploads: Sequence[Upload],
     users: frozenset[str],
+    parents: Mapping[int, int],
 ) -> WikiRecords:
     log.info(
         "%s: %d revisions, %d pages, %d uploads",
@@ -745,4 +765,4 @@ def _records(
         len(uploads),
     )
     kept = revisions if isinstance(revisions, RevisionTable) else tuple(revisions)
-    return WikiRecords(host_of(site), kept, dict(pages), tuple(uploads), users)
+    return WikiRecords(host_of(site), kept, dict(pages), tuple(uploads), users, parents=parents)

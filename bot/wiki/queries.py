@@ -162,6 +162,14 @@ def read_contributions(answer: Answer) -> list[Revision]:
     ]
 
 
+def read_contribution_parents(answer: Answer) -> dict[int, int]:
+    """Revision id -> its parent's (0: it created its page), from one usercontribs answer:
+    a revision's text and its parent's can then be read in one pass."""
+    return {
+        int(row["revid"]): int(row.get("parentid", 0)) for row in answer.get("usercontribs", [])
+    }
+
+
 def edited_since_request(users: Sequence[str], since: datetime) -> Params:
     """``list=usercontribs`` from ``since`` on, timestamps only: who edited at all."""
     return {
@@ -286,6 +294,15 @@ def read_history(answer: Answer, previous_size: int = 0) -> tuple[list[Revision]
                 )
             )
     return found, size
+
+
+def read_history_parents(answer: Answer) -> dict[int, int]:
+    """Revision id -> its parent's (0: it created its page), from one history answer."""
+    return {
+        int(revision["revid"]): int(revision.get("parentid", 0))
+        for page in answer.get("pages", [])
+        for revision in page.get("revisions", [])
+    }
 
 
 def revision_texts_request(revids: Sequence[int]) -> Params:
