@@ -14,6 +14,7 @@ from pywikibot.site import APISite
 from bot.core.campaign_page import is_campaign_page
 from bot.core.errors import ProgramsBotError
 from bot.jobs.campaigns import refresh_campaign
+from bot.jobs.environment import collector_paused
 from bot.jobs.refresh import PageResult, Refresher
 from bot.wiki.discovery import campaign_pages, program_pages
 from bot.wiki.sites import RequestCounter
@@ -53,7 +54,10 @@ def _is_campaign(page: pywikibot.Page, read: Callable[[pywikibot.Page], None] | 
         return False  # the program's refresh reports what is wrong with the page
     if read is not None:
         read(page)
-    return is_campaign_page(text)
+    # The parse is the page's refresh's too (the tree is kept for it): no collection
+    # inside, as in the refresh.
+    with collector_paused():
+        return is_campaign_page(text)
 
 
 def refresh_pages(

@@ -89,7 +89,7 @@ class CountedStore(Database):
             )
         return WikiRecords(
             wiki,
-            RevisionTable.joined(parts) if parts else RevisionTable(),
+            RevisionTable.joined(parts),
             {page.pageid: page for page in pages},
             tuple(uploads),
             references=texts,
