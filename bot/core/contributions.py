@@ -63,5 +63,6 @@ class WikiRecords:
     #: What the texts of the article revisions (and their parents) hold, by revision id.
     references: Mapping[int, RevisionReferences] = field(default_factory=dict)
     #: The parent of each revision the wiki gave this time, by revision id (0: none), as
-    #: the contributions say: the texts to read for the references added, in one pass.
+    #: the contributions or a re-read history say: the texts to read for the references
+    #: added, in one pass.
     parents: Mapping[int, int] = field(default_factory=dict)
