@@ -272,14 +272,14 @@ def test_an_undeleted_pages_texts_are_read_with_their_parents_at_once(
     start = datetime.combine(today - timedelta(days=1), datetime.min.time(), UTC)
     end = datetime.combine(today + timedelta(days=1), datetime.max.time(), UTC)
     store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
-    site = pywikibot.Page(pywikibot.Site(wiki.name, wiki.name), TITLE)
-    before = Refresher(store).refresh(site)
+    page = pywikibot.Page(pywikibot.Site(wiki.name, wiki.name), TITLE)
+    before = Refresher(store).refresh(page)
     assert before.outcomes is not None and before.outcomes.total.references_added == 1
 
     wiki.admin_client().post({"action": "undelete", "title": "Ref back", "reason": "test"})
     requests: list[list[int]] = []
     with texts_asked(requests):
-        after = Refresher(store).refresh(site, full=False)
+        after = Refresher(store).refresh(page, full=False)
     # Alice's and Bob's revisions, and Carol's, the parent of Alice's: one request.
     assert len(requests) == 1 and set(history) <= set(requests[0])
     per_user, _ = db_references(wiki, PEOPLE, start, end)
